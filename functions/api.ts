@@ -1,0 +1,117 @@
+// The user-facing interface of a table-buffering function. Nothing here knows about the wire:
+// the runtime (runtime/, actors/) adapts these types to the vgi protocol.
+//
+// Model: the Rust `vgi` crate's buffering module. A call `fn((SELECT …))` is one *execution*;
+// every chunk DuckDB sinks reaches `process`, then `combine` runs once, then one finalize producer
+// runs per finalize state id. All of an execution's calls run on one actor (one worker thread), so
+// `params.storage` is plain in-memory state, never shared with another thread.
+import type { DataType, RecordBatch, Schema } from 'apache-arrow';
+
+/** Opaque bytes naming a piece of state (DuckDB logs them as hex). */
+export type StateId = Uint8Array;
+
+/** A scalar argument or setting value, as apache-arrow reads it (int64 → bigint, DECIMAL → string). */
+export type ScalarValue = null | boolean | number | bigint | string | Uint8Array | Date | ScalarValue[] | { [key: string]: ScalarValue };
+
+export type LogLevel = 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+
+/** One declared parameter. The TABLE input is where `(SELECT …)` goes in the SQL call. */
+export type ArgumentSpec =
+  | { readonly kind: 'table'; readonly name: string }
+  | { readonly kind: 'positional'; readonly name: string; readonly type: DataType }
+  | { readonly kind: 'named'; readonly name: string; readonly type: DataType; readonly default?: ScalarValue };
+
+export interface FunctionMetadata {
+  /** Shown in `duckdb_functions().description`. */
+  readonly description: string;
+  readonly categories?: readonly string[];
+  /** One sink thread, chunks in source order. Exclusive with requiresInputBatchIndex. */
+  readonly sinkOrderDependent?: boolean;
+  /** Finalize streams are drained one at a time, in the order combine returned them. */
+  readonly sourceOrderDependent?: boolean;
+  /** Every process call carries DuckDB's batch index (`params.batchIndex`). */
+  readonly requiresInputBatchIndex?: boolean;
+  /** The runtime narrows finalize output to the columns DuckDB needs. */
+  readonly projectionPushdown?: boolean;
+  /** The runtime applies DuckDB's pushed-down filters exactly to finalize output. */
+  readonly filterPushdown?: boolean;
+}
+
+export type Arguments = Readonly<Record<string, ScalarValue>>;
+export type Settings = Readonly<Record<string, ScalarValue>>;
+
+/** What bind sees: the TABLE input's schema and the scalar arguments, by spec name. */
+export interface BindParams {
+  readonly functionName: string;
+  readonly inputSchema: Schema;
+  readonly arguments: Arguments;
+  readonly settings: Settings;
+}
+
+/** Per-execution state, owned by the execution's actor. Batches are kept as they arrived: zero-copy. */
+export interface ExecutionStorage {
+  /** Appends a batch to the named log. */
+  append(log: string, batch: RecordBatch): void;
+  /** The batches of a log, in append order. */
+  batches(log: string): readonly RecordBatch[];
+  /** Replaces a log's batches (e.g. after a sort in combine). */
+  replace(log: string, batches: RecordBatch[]): void;
+  get<T>(key: string): T | undefined;
+  set<T>(key: string, value: T): void;
+  /** Bytes of buffered Arrow data this execution holds. */
+  readonly bufferedBytes: number;
+}
+
+/** Fields every phase has. Arguments, settings and schemas are kept from sink init: the wire
+ * does not carry them on process/combine. */
+export interface BufferingParams {
+  readonly functionName: string;
+  readonly executionId: Uint8Array;
+  readonly storage: ExecutionStorage;
+  readonly inputSchema: Schema;
+  /** The full (unprojected) output schema from bind. */
+  readonly outputSchema: Schema;
+  readonly arguments: Arguments;
+  readonly settings: Settings;
+  readonly attachOpaqueData: Uint8Array | null;
+  /** Sends a log line to DuckDB (`duckdb_logs()`), attached to the current response. */
+  log(level: LogLevel, message: string): void;
+}
+
+export interface ProcessParams extends BufferingParams {
+  /** DuckDB's batch index of this chunk; set only for `requiresInputBatchIndex` functions. */
+  readonly batchIndex: bigint | null;
+}
+
+export type CombineParams = BufferingParams;
+
+export interface FinalizeParams extends BufferingParams {
+  readonly finalizeStateId: StateId;
+  /** Set when the finalize stream was cancelled; a long producer may poll it. */
+  readonly signal: AbortSignal;
+}
+
+export type FinalizeOutput = Iterable<RecordBatch> | AsyncIterable<RecordBatch>;
+
+export interface TableBufferingFunction {
+  readonly name: string;
+  readonly metadata: FunctionMetadata;
+  readonly argumentSpecs: readonly ArgumentSpec[];
+  /** Output schema for this call; a thrown error becomes DuckDB's bind error. */
+  onBind(params: BindParams): Schema;
+  /** Sinks one input chunk (≤ 2,048 rows). DuckDB keeps only the last state id per sink thread. */
+  process(params: ProcessParams, batch: RecordBatch): StateId | Promise<StateId>;
+  /** Runs once after every process call; each returned id becomes one finalize stream. */
+  combine(params: CombineParams, stateIds: StateId[]): StateId[] | Promise<StateId[]>;
+  /** Produces the rows of one finalize state id. Batches must carry the output schema's types. */
+  finalizeProducer(params: FinalizeParams, finalizeStateId: StateId): FinalizeOutput;
+  /** Called when DuckDB cancels a finalize stream (best effort). */
+  onCancel?(params: FinalizeParams, finalizeStateId: StateId): void;
+  /** Called when the execution ends (destructor, failure or TTL sweep). */
+  onDestroy?(params: BufferingParams): void;
+}
+
+/** Identity helper that gives a function literal its type. */
+export function defineTableBufferingFunction(fn: TableBufferingFunction): TableBufferingFunction {
+  return fn;
+}
