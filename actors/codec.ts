@@ -1,0 +1,132 @@
+// Arrow decoding and encoding on the actor thread: this is where batch bodies are touched.
+import { RecordBatch, RecordBatchReader, RecordBatchStreamWriter, Schema, Table, Vector, type TypeMap } from 'apache-arrow';
+import type { ArgumentSpec, Arguments, ScalarValue, Settings } from '../functions/api.js';
+
+const EOS = Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0);
+
+function withEos(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(bytes.byteLength + EOS.byteLength);
+  out.set(bytes);
+  out.set(EOS, bytes.byteLength);
+  return out;
+}
+
+/** A serialized schema: DuckDB sends a bare schema message (no EOS); streams are accepted too. */
+export function decodeSchema(bytes: Uint8Array): Schema {
+  const reader = RecordBatchReader.from(withEos(bytes));
+  reader.open();
+  return reader.schema;
+}
+
+/** The batches of one IPC stream. Column buffers are views into `bytes` (zero-copy when aligned). */
+export function decodeBatches(bytes: Uint8Array): RecordBatch[] {
+  const reader = RecordBatchReader.from(bytes);
+  return [...reader];
+}
+
+/** JS value of an Arrow cell, normalized for users (Uint8Array for binary, plain objects for structs). */
+export function toScalar(v: unknown): ScalarValue {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'bigint' || typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') return v;
+  if (v instanceof Uint8Array || v instanceof Date) return v;
+  if (v instanceof Vector) return Array.from(v as Vector, toScalar); // list cells
+  const json = (v as { toJSON?: () => unknown }).toJSON?.(); // struct and map rows
+  if (json && typeof json === 'object') {
+    const out: { [k: string]: ScalarValue } = {};
+    for (const [k, x] of Object.entries(json as Record<string, unknown>)) out[k] = toScalar(x);
+    return out;
+  }
+  return String(v);
+}
+
+/** Maps the `args` struct (positional_i / named_<name>) onto the function's argument specs. */
+export function decodeArguments(bytes: Uint8Array | null, specs: readonly ArgumentSpec[]): Arguments {
+  const out: Record<string, ScalarValue> = {};
+  let row: Record<string, unknown> = {};
+  if (bytes && bytes.byteLength > 0) {
+    const t = new Table(decodeBatches(bytes));
+    const args = t.getChild('args');
+    if (args && args.get(0) !== null) {
+      const struct = args.type.children as { name: string }[];
+      for (const f of struct) row[f.name] = args.getChild(f.name)?.get(0);
+    }
+  }
+  let positional = 0;
+  for (const s of specs) {
+    if (s.kind === 'table') continue;
+    if (s.kind === 'positional') {
+      const key = `positional_${positional++}`;
+      if (!(key in row)) throw new TypeError(`missing positional argument ${s.name}`);
+      out[s.name] = toScalar(row[key]);
+    } else {
+      const key = `named_${s.name}`;
+      out[s.name] = key in row && row[key] !== null ? toScalar(row[key]) : (s.default ?? null);
+    }
+  }
+  return out;
+}
+
+export function decodeSettings(bytes: Uint8Array | null): Settings {
+  const out: Record<string, ScalarValue> = {};
+  if (!bytes || bytes.byteLength === 0) return out;
+  const t = new Table(decodeBatches(bytes));
+  for (const f of t.schema.fields) out[f.name] = toScalar(t.getChild(f.name)?.get(0));
+  return out;
+}
+
+/**
+ * Writes one IPC stream message by message. apache-arrow's writer queues chunks internally;
+ * collecting them as they are produced gives the exact bytes of each message (schema,
+ * dictionary batches + record batch), ready to be moved to the main thread in one buffer.
+ */
+export class MessageEncoder<T extends TypeMap = TypeMap> extends RecordBatchStreamWriter<T> {
+  private parts: Uint8Array[] = [];
+  private size = 0;
+
+  constructor(readonly schema: Schema<T>) {
+    super({ autoDestroy: false });
+    this.reset(undefined, schema);
+  }
+
+  protected override _write(chunk: ArrayBufferView | ArrayBuffer): this {
+    const view = chunk instanceof ArrayBuffer ? new Uint8Array(chunk) : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (view.byteLength > 0) {
+      this.parts.push(view);
+      this.size += view.byteLength;
+      (this as unknown as { _position: number })._position += view.byteLength;
+    }
+    return this;
+  }
+
+  /** Everything written since the last take, copied into one exact-size (transferable) buffer. */
+  take(): Uint8Array {
+    const out = new Uint8Array(this.size);
+    let o = 0;
+    for (const p of this.parts) { out.set(p, o); o += p.byteLength; }
+    this.parts = [];
+    this.size = 0;
+    return out;
+  }
+
+  /** Schema message bytes (written by the constructor). */
+  schemaBytes(): Uint8Array { return this.take(); }
+
+  /** A data batch, relabelled with the stream's schema (a batch whose schema differs only in
+   * nullability would otherwise close the writer and be dropped silently). */
+  batch(b: RecordBatch): this {
+    this.write(b.schema === this.schema ? (b as RecordBatch<T>) : new RecordBatch(this.schema, b.data as never));
+    return this;
+  }
+
+  /** A zero-row batch carrying custom metadata (logs and errors on the stream's schema). */
+  metadataBatch(meta: Map<string, string>): this {
+    const empty = new RecordBatch(this.schema, undefined as never);
+    this.write(new RecordBatch(this.schema, empty.data as never, meta) as RecordBatch<T>);
+    return this;
+  }
+
+  end(): this {
+    this._write(EOS);
+    return this;
+  }
+}

@@ -1,0 +1,178 @@
+// The fixed set of actor threads and the routing table execution → thread. Threads are spawned
+// once and never reaped (piscina's model of replaceable, idle-reaped workers would lose actor
+// state; see docs/design.md). A thread that dies fails exactly the executions it hosted and is
+// replaced; every other execution keeps running.
+import { Worker, type ResourceLimits, type TransferListItem } from 'node:worker_threads';
+import type { FromActor, SerializedError, ThreadStats, ToActor, WireLog } from '../../actors/messages.js';
+import { placeActor, type ThreadLoad } from '../placement.js';
+
+/** Raised when user code (or the actor runtime) fails; the message goes to DuckDB as is. */
+export class ActorCallError extends Error {
+  override readonly name = 'ActorCallError';
+  constructor(readonly remote: SerializedError, readonly logs: WireLog[]) {
+    super(remote.message);
+  }
+}
+
+export class ActorThreadDiedError extends Error {
+  override readonly name = 'ActorThreadDiedError';
+}
+
+type Request = ToActor extends infer M ? (M extends { id: number } ? Omit<M, 'id'> : never) : never;
+
+interface Pending { resolve(v: { value: unknown; logs: WireLog[] }): void; reject(e: Error): void }
+
+export class ActorThreadHandle {
+  worker!: Worker;
+  ready!: Promise<void>;
+  alive = false;
+  readonly pending = new Map<number, Pending>();
+  readonly executions = new Set<string>();
+  private nextId = 1;
+
+  constructor(readonly index: number, private readonly pool: ActorPool) {
+    this.spawn();
+  }
+
+  spawn(): void {
+    const w = new Worker(this.pool.hostUrl, {
+      workerData: { functionsModule: this.pool.functionsModule },
+      resourceLimits: this.pool.resourceLimits,
+      // The host never writes to stdout: stdout may be DuckDB's IPC pipe.
+      stdout: true,
+    });
+    this.worker = w;
+    w.stdout.resume();
+    this.ready = new Promise<void>((resolve, reject) => {
+      const onMessage = (m: FromActor): void => {
+        if (m.t === 'ready') { this.alive = true; resolve(); return; }
+        this.onReply(m);
+      };
+      w.on('message', onMessage);
+      w.once('error', (e) => { if (!this.alive) reject(e); this.onDeath(`error: ${e.message}`); });
+      w.once('exit', (code) => { if (!this.alive) reject(new ActorThreadDiedError(`actor thread ${this.index} exited during start-up (code ${code})`)); this.onDeath(`exit code ${code}`); });
+    });
+    this.ready.catch(() => undefined);
+  }
+
+  private onReply(m: FromActor): void {
+    if (m.t !== 'reply') return;
+    const p = this.pending.get(m.id);
+    if (!p) return;
+    this.pending.delete(m.id);
+    if (m.ok) p.resolve({ value: m.value, logs: m.logs });
+    else p.reject(new ActorCallError(m.error, m.logs));
+  }
+
+  private deathHandled: Worker | null = null;
+  private onDeath(why: string): void {
+    if (this.deathHandled === this.worker) return;
+    this.deathHandled = this.worker;
+    this.alive = false;
+    const err = new ActorThreadDiedError(`actor thread ${this.index} died (${why}); its executions were lost`);
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+    this.pool.threadDied(this, err.message);
+  }
+
+  request(msg: Request, transfer: TransferListItem[] = []): Promise<{ value: unknown; logs: WireLog[] }> {
+    if (!this.alive) return Promise.reject(new ActorThreadDiedError(`actor thread ${this.index} is not running`));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ ...msg, id } as ToActor, transfer);
+    });
+  }
+
+  load(): ThreadLoad {
+    return { index: this.index, alive: this.alive, actors: this.executions.size, inflight: this.pending.size };
+  }
+}
+
+export interface ActorPoolOptions {
+  readonly functionsModule: string;
+  readonly threads: number;
+  readonly resourceLimits?: ResourceLimits;
+}
+
+interface Route { readonly thread: ActorThreadHandle; lost: string | null }
+
+export class ActorPool {
+  readonly functionsModule: string;
+  readonly resourceLimits: ResourceLimits | undefined;
+  readonly hostUrl: URL;
+  private readonly threads: ActorThreadHandle[] = [];
+  private readonly routes = new Map<string, Route>();
+  private closing = false;
+  private roundRobin = 0;
+
+  constructor(opts: ActorPoolOptions) {
+    this.functionsModule = opts.functionsModule;
+    this.resourceLimits = opts.resourceLimits;
+    // Under tap's TypeScript loader this module is a .ts file and so is its sibling host.
+    const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
+    this.hostUrl = new URL(`../../actors/host.${ext}`, import.meta.url);
+    for (let i = 0; i < Math.max(1, opts.threads); i++) this.threads.push(new ActorThreadHandle(i, this));
+  }
+
+  async start(): Promise<void> {
+    await Promise.all(this.threads.map((t) => t.ready));
+  }
+
+  get size(): number { return this.threads.length; }
+
+  /** Places a new execution on the least-loaded thread; it stays there. */
+  place(eid: string): ActorThreadHandle {
+    const t = this.threads[placeActor(this.threads.map((x) => x.load()))]!;
+    t.executions.add(eid);
+    this.routes.set(eid, { thread: t, lost: null });
+    return t;
+  }
+
+  /** The thread hosting `eid`, or an error naming why the execution is gone. */
+  route(eid: string): ActorThreadHandle {
+    const r = this.routes.get(eid);
+    if (!r) throw new Error(`unknown execution_id ${eid} (init never ran on this worker, or the execution already ended)`);
+    if (r.lost) throw new ActorThreadDiedError(`execution ${eid} was lost: ${r.lost}`);
+    return r.thread;
+  }
+
+  has(eid: string): boolean { return this.routes.has(eid); }
+
+  /** Forgets an execution (after its destructor, or a failed sink init). */
+  forget(eid: string): void {
+    const r = this.routes.get(eid);
+    if (!r) return;
+    r.thread.executions.delete(eid);
+    this.routes.delete(eid);
+  }
+
+  /** Stateless calls (bind) go to any live thread, round robin. */
+  any(): ActorThreadHandle {
+    for (let i = 0; i < this.threads.length; i++) {
+      const t = this.threads[(this.roundRobin++) % this.threads.length]!;
+      if (t.alive) return t;
+    }
+    throw new ActorThreadDiedError('no actor thread is running');
+  }
+
+  threadDied(t: ActorThreadHandle, why: string): void {
+    for (const eid of t.executions) {
+      const r = this.routes.get(eid);
+      if (r) r.lost = `its actor thread ${t.index} died (${why.replace(/^actor thread \d+ died \((.*)\).*$/, '$1')})`;
+    }
+    t.executions.clear();
+    if (!this.closing) t.spawn(); // replace the thread; the lost routes keep answering with the reason
+  }
+
+  async stats(): Promise<ThreadStats[]> {
+    return Promise.all(this.threads.map(async (t) => (t.alive ? ((await t.request({ t: 'stats' })).value as ThreadStats) : { actors: 0, bufferedBytes: 0, heapUsed: 0 })));
+  }
+
+  get executions(): number { return this.routes.size; }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.all(this.threads.map((t) => t.worker.terminate()));
+  }
+}

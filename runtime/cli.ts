@@ -1,0 +1,95 @@
+#!/usr/bin/env node
+// vgi-actors serve [--fixtures | <module>] [--unix PATH --idle-timeout SEC] [--threads N]
+//                  [--catalog NAME] [--schema NAME]
+// Without --unix the process serves stdio by relaying to the per-user actor host.
+// Unknown flags are ignored (the launcher and DuckDB's tests append their own).
+import { fileURLToPath } from 'node:url';
+import { realpathSync } from 'node:fs';
+import { createRuntime } from './runtime.js';
+import { relayStdio } from './transports/relay.js';
+import { moduleUrl } from '../functions/load.js';
+
+interface Cli {
+  command: string | null;
+  module: string | null;
+  fixtures: boolean;
+  unix: string | null;
+  idleTimeout: number;
+  threads: number | undefined;
+  catalog: string | undefined;
+  schema: string | undefined;
+}
+
+const VALUE_FLAGS = new Set(['--unix', '--idle-timeout', '--threads', '--catalog', '--schema']);
+
+export function parseArgs(argv: readonly string[]): Cli {
+  const cli: Cli = { command: null, module: null, fixtures: false, unix: null, idleTimeout: 0, threads: undefined, catalog: undefined, schema: undefined };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const value = (): string => inline ?? argv[++i] ?? '';
+    if (VALUE_FLAGS.has(flag)) {
+      const v = value();
+      if (flag === '--unix') cli.unix = v;
+      else if (flag === '--idle-timeout') cli.idleTimeout = Number(v) || 0;
+      else if (flag === '--threads') cli.threads = Math.max(1, Number(v) || 1);
+      else if (flag === '--catalog') cli.catalog = v;
+      else cli.schema = v;
+    } else if (flag === '--fixtures') cli.fixtures = true;
+    else if (flag.startsWith('-')) continue; // unknown flags are tolerated
+    else if (cli.command === null) cli.command = a;
+    else if (cli.module === null) cli.module = a;
+  }
+  return cli;
+}
+
+const here = fileURLToPath(import.meta.url);
+const fixturesModule = new URL('../functions/fixtures/index.js', import.meta.url).href;
+
+function usage(): never {
+  process.stderr.write('usage: vgi-actors serve (--fixtures | <module>) [--unix PATH --idle-timeout SEC] [--threads N] [--catalog NAME]\n');
+  process.exit(2);
+}
+
+async function main(): Promise<void> {
+  const cli = parseArgs(process.argv.slice(2));
+  if (cli.command !== 'serve' || (!cli.fixtures && !cli.module)) usage();
+  const functions = cli.fixtures ? fixturesModule : moduleUrl(cli.module!);
+  // stdout may carry Arrow IPC (stdio) or the launcher's discovery line: never log there.
+  process.stdout.on('error', () => undefined);
+
+  if (cli.unix === null) {
+    const args = ['serve', ...(cli.fixtures ? ['--fixtures'] : [fileURLToPath(functions)])];
+    if (cli.threads) args.push('--threads', String(cli.threads));
+    if (cli.catalog) args.push('--catalog', cli.catalog);
+    if (cli.schema) args.push('--schema', cli.schema);
+    const identityFiles = [here, fileURLToPath(functions)];
+    const idle = Number(process.env.VGI_ACTORS_HOST_IDLE_TIMEOUT ?? 30);
+    process.on('SIGTERM', () => process.exit(0));
+    await relayStdio({ cli: here, args, identityFiles, idleTimeoutSec: idle });
+    return;
+  }
+
+  const rt = await createRuntime({ functions, threads: cli.threads, catalog: cli.catalog, schema: cli.schema });
+  const path = cli.unix;
+  let stopping = false;
+  const stop = async (code: number): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    await rt.close({ drainMs: 10_000 });
+    process.exit(code);
+  };
+  await rt.listen(path, { idleTimeoutSec: cli.idleTimeout, onIdle: () => void stop(0) });
+  process.on('SIGTERM', () => void stop(0));
+  process.on('SIGINT', () => void stop(0));
+  // The launcher contract: exactly one discovery line, then never write to stdout again.
+  process.stdout.write(`UNIX:${path}\n`);
+}
+
+const invoked = process.argv[1] ? realpathSync(process.argv[1]) : '';
+if (invoked === here) {
+  main().catch((e: unknown) => {
+    process.stderr.write(`vgi-actors: ${(e as Error).stack ?? String(e)}\n`);
+    process.exit(1);
+  });
+}

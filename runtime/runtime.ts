@@ -1,0 +1,92 @@
+// The embeddable runtime: a library first; the CLI only wraps it.
+//
+//   const rt = await createRuntime({ functions: new URL('./my-functions.js', import.meta.url) });
+//   await rt.listen('/tmp/my.sock');          // AF_UNIX (launch:/unix://)
+//   ...
+//   await rt.close();                         // drains in-flight calls, stops threads
+import { availableParallelism } from 'node:os';
+import type { Duplex, Readable, Writable } from 'node:stream';
+import type { ResourceLimits } from 'node:worker_threads';
+import { loadFunctions, moduleUrl } from '../functions/load.js';
+import { ActorPool } from './actors/pool.js';
+import { Connection } from './connection.js';
+import { RuntimeCore, type RuntimeMetrics } from './core.js';
+import { listenUnix, type UnixListener, type UnixListenOptions } from './transports/unix.js';
+
+export interface RuntimeOptions {
+  /** Module whose default (or `functions`) export is the list of functions to serve. */
+  readonly functions: string | URL;
+  /** Actor threads; default: one per available core. */
+  readonly threads?: number;
+  /** Catalog name DuckDB attaches (default `example`) and its single schema (default `main`). */
+  readonly catalog?: string;
+  readonly schema?: string;
+  /** Per-thread V8 limits (a thread that exceeds them dies alone; its executions fail). */
+  readonly resourceLimits?: ResourceLimits;
+  /** Diagnostics sink; default: stderr. Never stdout (it may be DuckDB's IPC pipe). */
+  readonly log?: (line: string) => void;
+}
+
+export interface RuntimeSnapshot extends RuntimeMetrics {
+  readonly threads: number;
+  readonly liveExecutions: number;
+  readonly bufferedBytes: number;
+  readonly inflight: number;
+}
+
+export interface Runtime {
+  /** Serves one connection (e.g. stdin/stdout) until the peer closes it. */
+  serve(input: Readable, output: Writable, label?: string): Promise<void>;
+  serveSocket(socket: Duplex, label?: string): Promise<void>;
+  /** Listens on an AF_UNIX socket path. */
+  listen(path: string, opts?: UnixListenOptions): Promise<UnixListener>;
+  metrics(): Promise<RuntimeSnapshot>;
+  /** Stops accepting, waits up to `drainMs` for in-flight calls, then stops the actor threads. */
+  close(opts?: { drainMs?: number }): Promise<void>;
+}
+
+export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
+  const specifier = moduleUrl(opts.functions);
+  const functions = await loadFunctions(specifier);
+  const pool = new ActorPool({ functionsModule: specifier, threads: opts.threads ?? availableParallelism(), resourceLimits: opts.resourceLimits });
+  await pool.start();
+  const log = opts.log ?? ((line: string) => { process.stderr.write(`vgi-actors: ${line}\n`); });
+  const core = new RuntimeCore(functions, pool, { name: opts.catalog ?? 'example', schema: opts.schema ?? 'main' }, log);
+  const listeners: UnixListener[] = [];
+  const open = new Set<Connection>();
+  let counter = 0;
+
+  const serve = async (input: Readable, output: Writable, label = `conn-${++counter}`): Promise<void> => {
+    const c = new Connection(core, input, output, label);
+    open.add(c);
+    try { await c.serve(); } finally { open.delete(c); }
+  };
+
+  return {
+    serve,
+    serveSocket: (socket, label) => serve(socket, socket, label),
+    async listen(path, lopts) {
+      const l = await listenUnix(path, (sock) => serve(sock, sock), () => pool.executions, lopts);
+      listeners.push(l);
+      return l;
+    },
+    async metrics() {
+      const stats = await pool.stats();
+      return {
+        ...core.metrics,
+        threads: pool.size,
+        liveExecutions: pool.executions,
+        bufferedBytes: stats.reduce((a, s) => a + s.bufferedBytes, 0),
+        inflight: core.inflight,
+      };
+    },
+    async close({ drainMs = 10_000 } = {}) {
+      const stopped = Promise.all(listeners.map((l) => l.close())); // stop accepting now
+      const deadline = Date.now() + drainMs;
+      while (core.inflight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      for (const c of open) c.input.destroy();
+      await stopped;
+      await pool.close();
+    },
+  };
+}

@@ -1,0 +1,77 @@
+// One Arrow IPC message, parsed only as far as its flatbuffer header. The body is never decoded
+// here: the main thread routes bytes, actors decode them.
+import { ByteBuffer } from 'flatbuffers';
+import { Message as FbMessage } from 'apache-arrow/fb/message';
+import { MessageHeader } from 'apache-arrow/fb/message-header';
+import { RecordBatch as FbRecordBatch } from 'apache-arrow/fb/record-batch';
+import { Schema as FbSchema } from 'apache-arrow/fb/schema';
+import { KeyValue } from 'apache-arrow/fb/key-value';
+
+export { MessageHeader };
+
+/** A message in its own ArrayBuffer: [0xFFFFFFFF][int32 len][flatbuffer][pad][body]. */
+export interface IpcMessage {
+  /** The whole message; `bytes.buffer` holds nothing else, so it can be transferred to a thread. */
+  readonly bytes: Uint8Array;
+  readonly headerType: MessageHeader;
+  readonly bodyOffset: number;
+  readonly bodyLength: number;
+  /** Custom metadata of the message (vgi_rpc.* keys live here on record batches). */
+  readonly metadata: ReadonlyMap<string, string>;
+  readonly fb: FbMessage;
+}
+
+export class ProtocolError extends Error {
+  override readonly name = 'ProtocolError';
+}
+
+const EMPTY_META: ReadonlyMap<string, string> = new Map();
+
+/** Parses the flatbuffer header of a complete message buffer. */
+export function parseMessage(bytes: Uint8Array, metaStart: number, metaLength: number): IpcMessage {
+  const bb = new ByteBuffer(bytes.subarray(metaStart, metaStart + metaLength));
+  let fb: FbMessage;
+  try {
+    fb = FbMessage.getRootAsMessage(bb);
+  } catch (e) {
+    throw new ProtocolError(`malformed IPC message header: ${(e as Error).message}`);
+  }
+  const n = fb.customMetadataLength();
+  let metadata = EMPTY_META;
+  if (n > 0) {
+    const m = new Map<string, string>();
+    const kv = new KeyValue();
+    for (let i = 0; i < n; i++) {
+      const e = fb.customMetadata(i, kv);
+      const k = e?.key();
+      if (k != null) m.set(k, e?.value() ?? '');
+    }
+    metadata = m;
+  }
+  const bodyLength = Number(fb.bodyLength());
+  return { bytes, headerType: fb.headerType(), bodyOffset: metaStart + metaLength, bodyLength, metadata, fb };
+}
+
+export function recordBatchHeader(m: IpcMessage): FbRecordBatch {
+  if (m.headerType !== MessageHeader.RecordBatch) throw new ProtocolError(`expected a record batch message, got header type ${m.headerType}`);
+  const rb = m.fb.header(new FbRecordBatch()) as FbRecordBatch | null;
+  if (!rb) throw new ProtocolError('record batch message without header');
+  return rb;
+}
+
+export function schemaHeader(m: IpcMessage): FbSchema {
+  if (m.headerType !== MessageHeader.Schema) throw new ProtocolError(`expected a schema message, got header type ${m.headerType}`);
+  const s = m.fb.header(new FbSchema()) as FbSchema | null;
+  if (!s) throw new ProtocolError('schema message without header');
+  return s;
+}
+
+/** The bytes of body buffer `i` of a record batch (a view, no copy). */
+export function bodyBuffer(m: IpcMessage, rb: FbRecordBatch, i: number): Uint8Array {
+  const b = rb.buffers(i);
+  if (!b) throw new ProtocolError(`record batch has no buffer ${i}`);
+  const off = Number(b.offset());
+  const len = Number(b.length());
+  if (off < 0 || len < 0 || off + len > m.bodyLength) throw new ProtocolError(`buffer ${i} lies outside the message body`);
+  return m.bytes.subarray(m.bodyOffset + off, m.bodyOffset + off + len);
+}
