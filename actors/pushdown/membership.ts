@@ -1,6 +1,6 @@
 // Set membership (`IN`) and substring kernels. Like compare.ts they write TRUE/FALSE per row and leave
 // NULL handling to the caller.
-import type { Data, DataType } from 'apache-arrow';
+import type { DataType } from 'apache-arrow';
 import { Buffer } from 'node:buffer';
 import { int64Halves, type Offsets } from './bits.js';
 import { physOf, prepareLiteral, valueTypeOf } from './coerce.js';
