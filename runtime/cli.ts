@@ -5,7 +5,6 @@
 // Unknown flags are ignored (the launcher and DuckDB's tests append their own).
 import { fileURLToPath } from 'node:url';
 import { realpathSync } from 'node:fs';
-import { createRuntime } from './runtime.js';
 import { relayStdio } from './transports/relay.js';
 import { moduleUrl } from '../functions/load.js';
 
@@ -70,6 +69,9 @@ async function main(): Promise<void> {
     return;
   }
 
+  // Imported only here: a stdio relay must start fast (DuckDB 1.5.3 spawns fresh sink processes
+  // for every query) and never loads apache-arrow or the user's code.
+  const { createRuntime } = await import('./runtime.js');
   const rt = await createRuntime({ functions, threads: cli.threads, catalog: cli.catalog, schema: cli.schema });
   const path = cli.unix;
   let stopping = false;

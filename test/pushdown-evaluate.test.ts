@@ -243,3 +243,51 @@ t.test('a batch that does not match the parsed schema fails loudly', async (t) =
   const wrong: ColumnRef = { kind: 'column', index: 0, name: 'x', type: new Utf8() };
   t.throws(() => evaluateFilters(program(cmp('eq', wrong, lit(new Utf8(), 'a'))), b), /schema mismatch/);
 });
+
+t.test('IN on decimal, fixed_size_binary (lossless UUID) and narrow columns with out-of-range members', async (t) => {
+  const dec = new Decimal(2, 10, 128);
+  const uuid = (i: number) => { const b = new Uint8Array(16); b[15] = i; return b; };
+  const b = batch([
+    ['dec', col([new Uint32Array([150, 0, 0, 0]), new Uint32Array([0xffffff6a, 0xffffffff, 0xffffffff, 0xffffffff]), null, new Uint32Array([7, 0, 0, 0])], dec)],
+    ['u', col([uuid(1), uuid(7), uuid(9), null], new FixedSizeBinary(16))],
+    ['x', col([-128, 127, 0, 1], new Int8())],
+  ]);
+  const inP = (name: string, valueType: DataType, values: LiteralValue[]): Predicate => ({ kind: 'in', expr: column(b, name), valueType, values, negated: false });
+  t.same(keep(b, inP('dec', dec, [{ unscaled: 150n, scale: 2 }, { unscaled: -150n, scale: 2 }])), [0, 1]);
+  t.same(keep(b, inP('dec', new Int64(), [0n])), [], 'integer members are rescaled');
+  t.same(keep(b, inP('u', new FixedSizeBinary(16), [uuid(7), uuid(9), uuid(3)])), [1, 2]);
+  t.same(keep(b, inP('x', new Int64(), [1000n, -129n, 127n, 2n ** 63n - 1n])), [1]);
+});
+
+t.test('constants are coerced only when the comparison stays exact', async (t) => {
+  const b = batch([
+    ['i', col([1n, -(2n ** 62n), 2n ** 62n], new Int64())],
+    ['f', col([1, 2 ** 60, NaN], new Float64())],
+    ['n', col([1, 2, 3], new Int32())],
+  ]);
+  const ok = (p: Predicate) => keep(b, p);
+  const bad = (p: Predicate, msg: string) => t.throws(() => compileProgram(program(p)), UnsupportedFilterError, msg);
+  t.same(ok(cmp('lt', column(b, 'i'), lit(new Float64(), Infinity))), [0, 1, 2], 'int64 < +inf');
+  t.same(ok(cmp('gt', column(b, 'i'), lit(new Float64(), -Infinity))), [0, 1, 2], 'int64 > -inf');
+  t.same(ok(cmp('eq', column(b, 'i'), lit(new Float64(), 1))), [0], 'integral double');
+  bad(cmp('gt', column(b, 'i'), lit(new Float64(), 2.5)), 'fractional double vs int64');
+  t.same(ok(cmp('eq', column(b, 'f'), lit(new Int64(), 2n ** 60n))), [1], '2^60 is not a safe integer but is an exact double');
+  bad(cmp('eq', column(b, 'f'), lit(new Int64(), 2n ** 60n + 1n)), 'not representable as a double');
+  t.same(ok(cmp('ge', column(b, 'n'), lit(new Decimal(3, 10, 128), { unscaled: 2000n, scale: 3 }))), [1, 2], 'decimal 2.000 vs int32');
+  bad(cmp('ge', column(b, 'n'), lit(new Decimal(1, 10, 128), { unscaled: 25n, scale: 1 })), 'decimal 2.5 vs int32');
+  bad(cmp('eq', column(b, 'n'), lit(new Utf8(), '1')), 'text vs int');
+  bad(cmp('eq', column(b, 'n'), lit(new Bool(), true)), 'bool vs int');
+});
+
+t.test('IN on strings: small sets compare bytes, large sets hash; both exact', async (t) => {
+  for (const type of [new Utf8(), new LargeUtf8(), new Binary()]) {
+    const enc = (x: string | null) => (x === null || !(type instanceof Binary) ? x : new TextEncoder().encode(x));
+    const b = batch([['s', col(['😀', 'ab', '', 'abc', null, 'zz', 'Ａ'].map(enc), type)]]);
+    const s = column(b, 's');
+    const valueType = type instanceof Binary ? new Binary() : new Utf8();
+    const small = ['ab', '', '😀'].map(enc) as LiteralValue[];
+    const big = [...Array(30)].map((_, i) => `v${i}`).concat(['abc', 'Ａ', 'a']).map(enc) as LiteralValue[];
+    t.same(keep(b, { kind: 'in', expr: s, valueType, values: small, negated: false }), [0, 1, 2], `${type}: small set`);
+    t.same(keep(b, { kind: 'in', expr: s, valueType, values: big, negated: false }), [3, 6], `${type}: large set`);
+  }
+});

@@ -113,3 +113,14 @@ t.test('the parsed program evaluates identically on repeated batches (compiled o
   const p = parseFiltersV2(encodeFiltersV2(doc(['query:0', `{"node":"comparison","op":"eq","left":${B},"right":${V(0)}}`]), [i64(37n)]), null, schema);
   for (let k = 0; k < 3; k++) t.same([...evaluateFilters(p, batch)!], [0, 4]);
 });
+
+t.test('call and IN edge cases', async (t) => {
+  const call = (args: string, extra = '') => `{"node":"call","function":"ends_with","arguments":[${args}]${extra}}`;
+  t.same(run(doc(['query:0', call(`${S},${V(0)}`)]), [col([null], new Utf8())]), [], 'NULL needle: NULL for every row');
+  t.throws(() => run(doc(['query:0', call(`${S},${V(0)}`, ',"options":{"collation":"nocase"}')]), [col(['a'], new Utf8())]), UnsupportedFilterError);
+  t.throws(() => run(doc(['query:0', call(S)])), /takes 2 arguments/);
+  t.throws(() => run(doc(['query:0', call(`${S},${S}`)])), /constant second argument/);
+  t.throws(() => run(doc(['query:0', call(`${S},${V(0)}`)]), [i64(1n)]), /needs a utf8 constant/);
+  t.throws(() => run(doc(['query:0', `{"node":"in","expression":${B},"set":{"kind":"bloom"},"negated":false}`])), /IN set kind "bloom"/);
+  t.throws(() => run(doc(['query:0', `{"node":"literal","value_ref":0}`]), [i64(1n)]), /node "literal" is not supported/);
+});

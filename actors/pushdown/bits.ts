@@ -72,11 +72,3 @@ export type Offsets = Int32Array | BigInt64Array;
 export function offsetAt(offsets: Offsets, i: number): number {
   return typeof offsets[i] === 'bigint' ? Number(offsets[i]) : (offsets[i] as number);
 }
-
-/** Offsets as a plain number array view: Int32 offsets are returned as is, large ones converted once. */
-export function offsetsAsInt(offsets: Offsets, count: number): Int32Array | Float64Array {
-  if (offsets instanceof Int32Array) return offsets;
-  const out = new Float64Array(count);
-  for (let i = 0; i < count; i++) out[i] = Number(offsets[i]);
-  return out;
-}

@@ -131,8 +131,9 @@ export function prepareLiteral(colType: DataType, litType: DataType, value: Lite
       if (typeof value === 'number') return { kind: 'num', v: value };
       const i = exactInteger(value);
       if (i === null) return fail();
-      if (i >= BigInt(Number.MIN_SAFE_INTEGER) && i <= BigInt(Number.MAX_SAFE_INTEGER)) return { kind: 'num', v: Number(i) };
-      // Beyond 2^53 only ≤32-bit integer columns have a known order against the constant.
+      const asNumber = Number(i);
+      if (BigInt(asNumber) === i) return { kind: 'num', v: asNumber }; // exactly representable as a double
+      // Otherwise only ≤32-bit integer columns have a known order against the constant.
       if (col.typeId === Type.Float) return fail();
       return i < 0n ? { kind: 'below' } : { kind: 'above' };
     }

@@ -37,6 +37,7 @@ export function inKernel(colType: DataType, valueType: DataType, values: readonl
   const bigs = new Set<bigint>();
   const keys = new Set<string>();
   const bools = [false, false];
+  const members: Uint8Array[] = []; // distinct byte-string members, in `keys` too
   for (const v of values) {
     const p = prepareLiteral(colType, valueType, v);
     switch (p.kind) {
@@ -49,7 +50,11 @@ export function inKernel(colType: DataType, valueType: DataType, values: readonl
         else bigs.add(p.v);
         break;
       case 'bool': bools[p.v ? 1 : 0] = true; break;
-      case 'bytes': keys.add(latin1(p.v)); break;
+      case 'bytes': {
+        const key = latin1(p.v);
+        if (!keys.has(key)) { keys.add(key); members.push(p.v); }
+        break;
+      }
     }
   }
   const empty = values.length === 0;
@@ -90,13 +95,7 @@ export function inKernel(colType: DataType, valueType: DataType, values: readonl
       };
       break;
     case 'bytes':
-      kernel = (data, out) => {
-        const buf = bufferOf(data.values as Uint8Array);
-        const offs = data.valueOffsets as Offsets;
-        for (let i = 0; i < out.length; i++) {
-          out[i] = keys.has(buf.toString('latin1', Number(offs[i]), Number(offs[i + 1]))) ? TRUE : FALSE;
-        }
-      };
+      kernel = bytesInKernel(members, keys);
       break;
     case 'fixed': {
       const w = phys.width;
@@ -108,6 +107,39 @@ export function inKernel(colType: DataType, valueType: DataType, values: readonl
     }
   }
   return { kernel, hasNull, empty };
+}
+
+/** `bytes[s, s+len)` equals `m` byte for byte. */
+function equalAt(bytes: Uint8Array, s: number, len: number, m: Uint8Array): boolean {
+  if (len !== m.length) return false;
+  for (let k = 0; k < len; k++) if (bytes[s + k] !== m[k]) return false;
+  return true;
+}
+
+/**
+ * utf8/binary membership. Building a JS string key per row is the slow part, so rows are first screened
+ * by length (free: it comes from the offsets); small sets are then compared bytewise without any
+ * allocation, and only large sets fall back to a hashed latin1 key.
+ */
+function bytesInKernel(members: readonly Uint8Array[], keys: ReadonlySet<string>): ValueKernel {
+  const lengths = new Set(members.map((m) => m.length));
+  const small = members.length <= 8;
+  return (data, out) => {
+    const bytes = data.values as Uint8Array;
+    const buf = bufferOf(bytes);
+    const offs = data.valueOffsets as Offsets;
+    const large = offs instanceof BigInt64Array;
+    for (let i = 0; i < out.length; i++) {
+      const s = large ? Number(offs[i]) : (offs[i] as number);
+      const len = (large ? Number(offs[i + 1]) : (offs[i + 1] as number)) - s;
+      let hit = false;
+      if (lengths.has(len)) {
+        if (small) { for (const m of members) if (equalAt(bytes, s, len, m)) { hit = true; break; } }
+        else hit = keys.has(buf.toString('latin1', s, s + len));
+      }
+      out[i] = hit ? TRUE : FALSE;
+    }
+  };
 }
 
 /** Is `needle` found in `bytes[s, e)` at the position `where` asks for? Byte-exact, no normalization. */
