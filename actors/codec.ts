@@ -1,6 +1,7 @@
 // Arrow decoding and encoding on the actor thread: this is where batch bodies are touched.
 import { RecordBatch, RecordBatchReader, RecordBatchStreamWriter, Schema, Table, Vector, type TypeMap } from 'apache-arrow';
 import type { ArgumentSpec, Arguments, ScalarValue, Settings } from '../functions/api.js';
+import { DATA_NULL_ROWS, REQUEST_NULL_ROWS, validateOffsets, validateStream } from '../runtime/wire/validate.js';
 
 const EOS = Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0);
 
@@ -13,15 +14,25 @@ function withEos(bytes: Uint8Array): Uint8Array {
 
 /** A serialized schema: DuckDB sends a bare schema message (no EOS); streams are accepted too. */
 export function decodeSchema(bytes: Uint8Array): Schema {
-  const reader = RecordBatchReader.from(withEos(bytes));
+  const stream = withEos(bytes);
+  validateStream(stream, REQUEST_NULL_ROWS);
+  const reader = RecordBatchReader.from(stream);
   reader.open();
   return reader.schema;
 }
 
 /** The batches of one IPC stream. Column buffers are views into `bytes` (zero-copy when aligned). */
-export function decodeBatches(bytes: Uint8Array): RecordBatch[] {
+export function decodeBatches(bytes: Uint8Array, nullRows = DATA_NULL_ROWS): RecordBatch[] {
+  validateStream(bytes, nullRows); // corrupt headers must fail fast, not loop inside apache-arrow
   const reader = RecordBatchReader.from(bytes);
   return [...reader];
+}
+
+/** A request dataclass (arguments, settings): bounded headers and offsets before any value is read. */
+function decodeRequestBatches(bytes: Uint8Array): RecordBatch[] {
+  const batches = decodeBatches(bytes, REQUEST_NULL_ROWS);
+  for (const b of batches) validateOffsets(b.data);
+  return batches;
 }
 
 /** JS value of an Arrow cell, normalized for users (Uint8Array for binary, plain objects for structs). */
@@ -44,7 +55,7 @@ export function decodeArguments(bytes: Uint8Array | null, specs: readonly Argume
   const out: Record<string, ScalarValue> = {};
   let row: Record<string, unknown> = {};
   if (bytes && bytes.byteLength > 0) {
-    const t = new Table(decodeBatches(bytes));
+    const t = new Table(decodeRequestBatches(bytes));
     const args = t.getChild('args');
     if (args && args.get(0) !== null) {
       const struct = args.type.children as { name: string }[];
@@ -69,7 +80,7 @@ export function decodeArguments(bytes: Uint8Array | null, specs: readonly Argume
 export function decodeSettings(bytes: Uint8Array | null): Settings {
   const out: Record<string, ScalarValue> = {};
   if (!bytes || bytes.byteLength === 0) return out;
-  const t = new Table(decodeBatches(bytes));
+  const t = new Table(decodeRequestBatches(bytes));
   for (const f of t.schema.fields) out[f.name] = toScalar(t.getChild(f.name)?.get(0));
   return out;
 }

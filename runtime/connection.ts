@@ -32,23 +32,27 @@ export class Connection {
   constructor(readonly core: RuntimeCore, readonly input: Readable, readonly output: Writable, readonly label: string) {
     this.reader = new MessageReader(input);
     output.on('error', () => { this.closed = true; });
+    output.on('close', () => { this.closed = true; });
   }
 
   get isClosed(): boolean { return this.closed; }
 
   /** Writes one response's parts in a single syscall when possible, honouring backpressure. */
   async write(parts: readonly Uint8Array[]): Promise<void> {
-    if (this.closed) return;
     const out = this.output;
+    // The peer may have gone while a handler waited on an actor: a socket that already closed
+    // never emits 'drain' or 'close' again, so waiting on it would hang this connection forever.
+    if (this.closed || out.destroyed || out.writableEnded) { this.closed = true; return; }
     out.cork();
     let ok = true;
     for (const p of parts) if (p.byteLength > 0) ok = out.write(p);
     out.uncork();
     if (!ok && !this.closed) {
       await new Promise<void>((resolve) => {
-        const done = (): void => { out.off('drain', done); out.off('close', done); resolve(); };
+        const done = (): void => { out.off('drain', done); out.off('close', done); out.off('error', done); resolve(); };
         out.on('drain', done);
         out.on('close', done);
+        out.on('error', done);
       });
     }
   }

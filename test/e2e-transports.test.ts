@@ -64,8 +64,9 @@ t.test('one unix:// worker serves DuckDB 1.5.3 (1.0.0) and 1.5.5 (2.0.0) at once
 t.test('an idle worker exits and removes its socket', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'vgi-ux-'));
   const sock = join(dir, 'w.sock');
-  const { child } = await startWorker(sock, 1);
+  // DuckDB first: the worker's idle clock starts when it listens.
   const d = await openDuck('v2');
+  const { child } = await startWorker(sock, 3);
   await d.run(unixAttach('example', sock));
   t.equal(await d.queryValue(`SELECT count(*) FROM example.buffer_input((SELECT * FROM range(10)))`), '10');
   await d.close();

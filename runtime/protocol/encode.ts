@@ -22,6 +22,7 @@ import {
   type Data,
 } from 'apache-arrow';
 import { enumValuesOf } from './spec.js';
+import { REQUEST_NULL_ROWS, validateOffsets, validateStream } from '../wire/validate.js';
 
 /** The 8-byte end-of-stream marker (continuation + zero length). */
 export const EOS_BYTES: Uint8Array = Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0);
@@ -251,7 +252,9 @@ export function ensureStream(bytes: Uint8Array): Uint8Array {
 /** Read a serialized schema: a bare encapsulated schema message (DuckDB) or a stream. */
 export function decodeSchema(bytes: Uint8Array): Schema {
   try {
-    return tableFromIPC(ensureStream(bytes)).schema;
+    const stream = ensureStream(bytes);
+    validateStream(stream); // a corrupt header must fail fast, not loop inside apache-arrow
+    return tableFromIPC(stream).schema;
   } catch (e) {
     if (e instanceof ProtocolDecodeError) throw e;
     throw new ProtocolDecodeError(`cannot read serialized schema: ${(e as Error).message}`);
@@ -319,12 +322,18 @@ export function batchRow(batch: RecordBatch, index = 0): Record<string, unknown>
 export function decodeRow(bytes: Uint8Array): { schema: Schema; row: Record<string, unknown> } {
   let table: Table;
   try {
+    validateStream(bytes, REQUEST_NULL_ROWS); // a corrupt header must fail fast, not loop inside apache-arrow
     table = tableFromIPC(bytes);
   } catch (e) {
     throw new ProtocolDecodeError(`cannot read IPC stream: ${(e as Error).message}`);
   }
   const batch = table.batches.find((b) => b.numRows > 0);
   if (!batch) throw new ProtocolDecodeError('IPC stream holds no row');
+  try {
+    validateOffsets(batch.data);
+  } catch (e) {
+    throw new ProtocolDecodeError(`cannot read IPC stream: ${(e as Error).message}`);
+  }
   return { schema: table.schema, row: batchRow(batch, 0) };
 }
 

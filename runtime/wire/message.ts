@@ -6,6 +6,7 @@ import { MessageHeader } from 'apache-arrow/fb/message-header';
 import { RecordBatch as FbRecordBatch } from 'apache-arrow/fb/record-batch';
 import { Schema as FbSchema } from 'apache-arrow/fb/schema';
 import { KeyValue } from 'apache-arrow/fb/key-value';
+import { validateHeader } from './validate.js';
 
 export { MessageHeader };
 
@@ -36,6 +37,7 @@ export function parseMessage(bytes: Uint8Array, metaStart: number, metaLength: n
   } catch (e) {
     throw new ProtocolError(`malformed IPC message header: ${(e as Error).message}`);
   }
+  validateHeader(fb, metaLength);
   const n = fb.customMetadataLength();
   let metadata = EMPTY_META;
   if (n > 0) {

@@ -10,6 +10,7 @@ import { Schema as FbSchema } from 'apache-arrow/fb/schema';
 import { Field as FbField } from 'apache-arrow/fb/field';
 import { Type as FbType } from 'apache-arrow/fb/type';
 import { ProtocolError } from './message.js';
+import { validateHeader } from './validate.js';
 
 interface ColumnLayout { readonly type: FbType; readonly node: number; readonly buffer: number; readonly childType: FbType | null }
 type Layout = ReadonlyMap<string, ColumnLayout>;
@@ -60,6 +61,7 @@ function messageAt(blob: Uint8Array, pos: number): Span | null {
   if (len === 0) return null;
   if (len < 0 || pos + prefix + len > blob.byteLength) throw new ProtocolError('nested IPC message is truncated');
   const fb = FbMessage.getRootAsMessage(new ByteBuffer(blob.subarray(pos + prefix, pos + prefix + len)));
+  validateHeader(fb, len);
   const end = pos + prefix + len + Number(fb.bodyLength());
   if (end > blob.byteLength) throw new ProtocolError('nested IPC message body is truncated');
   return { metaStart: pos + prefix, metaLength: len, end };
