@@ -4,8 +4,11 @@
 // `_val_N` columns. In 1.0 DuckDB removes every pushed filter from its plan, so every predicate is
 // *required*: anything this parser cannot evaluate exactly is an UnsupportedFilterError.
 //
-// `column_index` is a position in DuckDB's column_ids list, not in the output schema, so columns are
-// resolved by `column_name` (the index only breaks ties between duplicate names).
+// Columns are resolved by `column_index`, an index into the unprojected output schema. The spec
+// (§5.6, §11) suggested `column_name`, but DuckDB 1.5.3 was measured sending the wrong name when
+// the projection drops or reorders columns: for `SELECT c, b … WHERE b = 30` it sends
+// column_index 1 (b) with column_name "c" (test/e2e-regress-v1-filter-column.test.ts, found by the
+// differential test). The name is used only when the index is missing or out of range.
 import { Type } from 'apache-arrow';
 import type { DataType, Schema, Struct } from 'apache-arrow';
 import { readCell, readListCell } from './literal.js';
@@ -35,10 +38,10 @@ function resolveColumn(f: Json, ctx: Ctx, where: string): ColumnRef {
   const name = str(f, 'column_name', where);
   const hint = typeof f.column_index === 'number' ? f.column_index : -1;
   const fields = ctx.schema.fields;
-  let index = fields[hint]?.name === name ? hint : -1;
+  let index = hint >= 0 && hint < fields.length ? hint : -1;
   if (index < 0) index = fields.findIndex((x) => x.name === name);
   if (index < 0) throw new FilterFormatError(`${where}: no output column named "${name}"`);
-  return { kind: 'column', index, name, type: fields[index].type as DataType };
+  return { kind: 'column', index, name: fields[index].name, type: fields[index].type as DataType };
 }
 
 function literal(ref: number, ctx: Ctx, where: string): Literal {

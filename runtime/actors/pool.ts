@@ -2,7 +2,7 @@
 // once and never reaped (piscina's model of replaceable, idle-reaped workers would lose actor
 // state; see docs/design.md). A thread that dies fails exactly the executions it hosted and is
 // replaced; every other execution keeps running.
-import { Worker, type ResourceLimits, type TransferListItem } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort, type ResourceLimits, type TransferListItem } from 'node:worker_threads';
 import type { FromActor, SerializedError, ThreadStats, ToActor, WireLog } from '../../actors/messages.js';
 import { placeActor, type ThreadLoad } from '../placement.js';
 
@@ -35,12 +35,17 @@ export class ActorThreadHandle {
   }
 
   spawn(): void {
+    // A dedicated channel for params.runKernel (runtime/kernels.ts): kernel traffic never queues
+    // behind this thread's control messages.
+    const kernels = this.pool.kernels ? new MessageChannel() : null;
     const w = new Worker(this.pool.hostUrl, {
-      workerData: { functionsModule: this.pool.functionsModule },
+      workerData: { functionsModule: this.pool.functionsModule, kernelPort: kernels?.port2 },
+      transferList: kernels ? [kernels.port2] : [],
       resourceLimits: this.pool.resourceLimits,
       // The host never writes to stdout: stdout may be DuckDB's IPC pipe.
       stdout: true,
     });
+    if (kernels) this.pool.kernels!.attach(kernels.port1);
     this.worker = w;
     w.stdout.resume();
     this.ready = new Promise<void>((resolve, reject) => {
@@ -93,6 +98,8 @@ export interface ActorPoolOptions {
   readonly functionsModule: string;
   readonly threads: number;
   readonly resourceLimits?: ResourceLimits;
+  /** Serves each thread's kernel port (runtime/kernels.ts); without it kernels run inline. */
+  readonly kernels?: { attach(port: MessagePort): void };
 }
 
 interface Route { readonly thread: ActorThreadHandle; lost: string | null }
@@ -101,6 +108,7 @@ export class ActorPool {
   readonly functionsModule: string;
   readonly resourceLimits: ResourceLimits | undefined;
   readonly hostUrl: URL;
+  readonly kernels: ActorPoolOptions['kernels'];
   private readonly threads: ActorThreadHandle[] = [];
   private readonly routes = new Map<string, Route>();
   private closing = false;
@@ -109,6 +117,7 @@ export class ActorPool {
   constructor(opts: ActorPoolOptions) {
     this.functionsModule = opts.functionsModule;
     this.resourceLimits = opts.resourceLimits;
+    this.kernels = opts.kernels;
     // Under tap's TypeScript loader this module is a .ts file and so is its sibling host.
     const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
     this.hostUrl = new URL(`../../actors/host.${ext}`, import.meta.url);
@@ -145,6 +154,26 @@ export class ActorPool {
     if (!r) return;
     r.thread.executions.delete(eid);
     this.routes.delete(eid);
+  }
+
+  /**
+   * Resolves once at least one thread is live. A replaced thread needs ~0.5–1 s to start; calls
+   * that arrive meanwhile wait for it instead of failing (found by the soak: with one thread, the
+   * query after a crash failed with "no actor thread is running").
+   */
+  async whenLive(timeoutMs = 30_000): Promise<void> {
+    if (this.threads.some((t) => t.alive)) return;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new ActorThreadDiedError(`no actor thread came up within ${timeoutMs / 1000} s`)), timeoutMs);
+    });
+    try {
+      await Promise.race([Promise.any(this.threads.map((t) => t.ready)), timeout]);
+    } catch (e) {
+      throw e instanceof AggregateError ? new ActorThreadDiedError('no actor thread could be started') : e;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Stateless calls (bind) go to any live thread, round robin. */

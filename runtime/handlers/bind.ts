@@ -15,6 +15,7 @@ export async function handleBind(ctx: RequestContext): Promise<void> {
   const req = decodeRow(requestBlob(ctx.batch)).row;
   const name = String(req.function_name);
   ctx.core.fn(name); // unknown functions fail here with a clear message
+  await ctx.core.pool.whenLive();
   const r = await ctx.core.pool.any().request({
     t: 'bind',
     functionName: name,

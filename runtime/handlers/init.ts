@@ -80,6 +80,7 @@ export async function handleInit(ctx: RequestContext): Promise<void> {
       // sink threads start sending process calls as soon as DuckDB reads this header.
       id = randomBytes(16);
       const key = executionKey(id);
+      await core.pool.whenLive();
       const thread = core.pool.place(key);
       try {
         await thread.request({ t: 'create', eid: key, executionId: id, init: view.init });
