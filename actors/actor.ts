@@ -7,6 +7,7 @@ import type {
 } from '../functions/api.js';
 import { decodeArguments, decodeBatches, decodeSchema, decodeSettings } from './codec.js';
 import { MemoryStorage } from './storage.js';
+import { runKernel } from './kernels.js';
 import type { InitContext, WireLog } from './messages.js';
 
 export class ActorError extends Error {
@@ -49,6 +50,7 @@ export class Actor {
       settings: this.settings,
       attachOpaqueData: this.init.attachOpaqueData,
       log: (level: LogLevel, message: string) => { logs.push({ level, message: String(message) }); },
+      runKernel,
     };
   }
 

@@ -76,6 +76,15 @@ export interface BufferingParams {
   readonly attachOpaqueData: Uint8Array | null;
   /** Sends a log line to DuckDB (`duckdb_logs()`), attached to the current response. */
   log(level: LogLevel, message: string): void;
+  /**
+   * Runs a CPU kernel (see defineKernel) on the runtime's kernel pool, off this execution's
+   * thread, so one execution can keep several cores busy (e.g. `Promise.all` over sub-ranges).
+   * `input` is structured-cloned, except the ArrayBuffers listed in `transfer`: those are moved
+   * (detached here; don't touch them afterwards). The output's ArrayBuffers (ArrayBuffers and
+   * typed arrays inside plain objects and arrays) are moved back. A kernel that throws, or one
+   * that cannot be loaded, rejects with a KernelError carrying its message.
+   */
+  runKernel<I, O>(kernel: KernelRef<I, O>, input: I, transfer?: readonly ArrayBuffer[]): Promise<O>;
 }
 
 export interface ProcessParams extends BufferingParams {
@@ -114,4 +123,47 @@ export interface TableBufferingFunction {
 /** Identity helper that gives a function literal its type. */
 export function defineTableBufferingFunction(fn: TableBufferingFunction): TableBufferingFunction {
   return fn;
+}
+
+/**
+ * Names a CPU kernel: an exported pure function `(input: I) => O | Promise<O>` of an ES module.
+ * Kernels run on other threads, so they see only their input (no `params`, no closures) and the
+ * module is loaded by URL in the kernel thread.
+ */
+export interface KernelRef<I = unknown, O = unknown> {
+  /** The module's absolute URL (`file:`, or `data:`). */
+  readonly module: string;
+  /** The export to call. */
+  readonly name: string;
+  /** Type-only: carries I and O (never set). */
+  readonly __signature?: (input: I) => O;
+}
+
+/**
+ * A reference to the kernel `name` exported by `module`, e.g.
+ * `defineKernel<In, Out>(new URL('./my-kernels.js', import.meta.url), 'sortRuns')`.
+ * A relative path is refused: the kernel thread has no notion of "here".
+ */
+export function defineKernel<I, O>(module: string | URL, name: string): KernelRef<I, O> {
+  const href = module instanceof URL ? module.href : module;
+  if (typeof href !== 'string' || !/^[a-z][a-z0-9+.-]*:/i.test(href)) {
+    throw new TypeError(`defineKernel: module must be an absolute URL such as new URL('./kernels.js', import.meta.url), got ${JSON.stringify(href)}`);
+  }
+  if (typeof name !== 'string' || name === '') throw new TypeError('defineKernel: name must name an exported function');
+  return Object.freeze({ module: href, name });
+}
+
+/** A kernel failed (threw, could not be loaded, or its thread died); `message` is the kernel's. */
+export class KernelError extends Error {
+  override readonly name = 'KernelError';
+  constructor(
+    message: string,
+    /** `module#name` of the kernel. */
+    readonly kernel: string,
+    /** The original error's name (e.g. `RangeError`) and stack, as the kernel thread saw them. */
+    readonly remoteName: string = 'Error',
+    readonly remoteStack?: string,
+  ) {
+    super(message);
+  }
 }

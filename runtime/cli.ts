@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // vgi-actors serve [--fixtures | <module>] [--unix PATH --idle-timeout SEC] [--threads N]
-//                  [--catalog NAME] [--schema NAME]
+//                  [--catalog NAME] [--schema NAME] [--execution-ttl SEC]
 // Without --unix the process serves stdio by relaying to the per-user actor host.
 // Unknown flags are ignored (the launcher and DuckDB's tests append their own).
 import { fileURLToPath } from 'node:url';
@@ -17,12 +17,13 @@ interface Cli {
   threads: number | undefined;
   catalog: string | undefined;
   schema: string | undefined;
+  executionTtlSec: number | undefined;
 }
 
-const VALUE_FLAGS = new Set(['--unix', '--idle-timeout', '--threads', '--catalog', '--schema']);
+const VALUE_FLAGS = new Set(['--unix', '--idle-timeout', '--threads', '--catalog', '--schema', '--execution-ttl']);
 
 export function parseArgs(argv: readonly string[]): Cli {
-  const cli: Cli = { command: null, module: null, fixtures: false, unix: null, idleTimeout: 0, threads: undefined, catalog: undefined, schema: undefined };
+  const cli: Cli = { command: null, module: null, fixtures: false, unix: null, idleTimeout: 0, threads: undefined, catalog: undefined, schema: undefined, executionTtlSec: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
@@ -33,6 +34,7 @@ export function parseArgs(argv: readonly string[]): Cli {
       else if (flag === '--idle-timeout') cli.idleTimeout = Number(v) || 0;
       else if (flag === '--threads') cli.threads = Math.max(1, Number(v) || 1);
       else if (flag === '--catalog') cli.catalog = v;
+      else if (flag === '--execution-ttl') cli.executionTtlSec = Math.max(0, Number(v) || 0);
       else cli.schema = v;
     } else if (flag === '--fixtures') cli.fixtures = true;
     else if (flag.startsWith('-')) continue; // unknown flags are tolerated
@@ -62,6 +64,7 @@ async function main(): Promise<void> {
     if (cli.threads) args.push('--threads', String(cli.threads));
     if (cli.catalog) args.push('--catalog', cli.catalog);
     if (cli.schema) args.push('--schema', cli.schema);
+    if (cli.executionTtlSec !== undefined) args.push('--execution-ttl', String(cli.executionTtlSec));
     const identityFiles = [here, fileURLToPath(functions)];
     const idle = Number(process.env.VGI_ACTORS_HOST_IDLE_TIMEOUT ?? 30);
     process.on('SIGTERM', () => process.exit(0));
@@ -72,7 +75,10 @@ async function main(): Promise<void> {
   // Imported only here: a stdio relay must start fast (DuckDB 1.5.3 spawns fresh sink processes
   // for every query) and never loads apache-arrow or the user's code.
   const { createRuntime } = await import('./runtime.js');
-  const rt = await createRuntime({ functions, threads: cli.threads, catalog: cli.catalog, schema: cli.schema });
+  const rt = await createRuntime({
+    functions, threads: cli.threads, catalog: cli.catalog, schema: cli.schema,
+    executionTtlMs: cli.executionTtlSec === undefined ? undefined : cli.executionTtlSec * 1000,
+  });
   const path = cli.unix;
   let stopping = false;
   const stop = async (code: number): Promise<void> => {

@@ -15,6 +15,8 @@ export interface RuntimeMetrics {
   executionsStarted: number;
   executionsEnded: number;
   finalizeStreams: number;
+  /** Executions ended by the TTL sweep (abandoned by DuckDB). */
+  executionsSwept: number;
 }
 
 export function executionKey(id: Uint8Array): string {
@@ -22,7 +24,7 @@ export function executionKey(id: Uint8Array): string {
 }
 
 export class RuntimeCore {
-  readonly metrics: RuntimeMetrics = { connections: 0, requests: 0, chunks: 0, executionsStarted: 0, executionsEnded: 0, finalizeStreams: 0 };
+  readonly metrics: RuntimeMetrics = { connections: 0, requests: 0, chunks: 0, executionsStarted: 0, executionsEnded: 0, finalizeStreams: 0, executionsSwept: 0 };
   /** Requests being handled right now (drain waits for zero). */
   inflight = 0;
 

@@ -9,6 +9,7 @@ import type { Duplex, Readable, Writable } from 'node:stream';
 import type { ResourceLimits } from 'node:worker_threads';
 import { loadFunctions, moduleUrl } from '../functions/load.js';
 import { ActorPool } from './actors/pool.js';
+import { KernelRouter } from './kernels.js';
 import { Connection } from './connection.js';
 import { RuntimeCore, type RuntimeMetrics } from './core.js';
 import { listenUnix, type UnixListener, type UnixListenOptions } from './transports/unix.js';
@@ -23,6 +24,11 @@ export interface RuntimeOptions {
   readonly schema?: string;
   /** Per-thread V8 limits (a thread that exceeds them dies alone; its executions fail). */
   readonly resourceLimits?: ResourceLimits;
+  /**
+   * Executions with no call for this long are ended (their actor freed): DuckDB sends the
+   * destructor best-effort only, and a killed DuckDB sends nothing. Default 10 minutes; 0 = never.
+   */
+  readonly executionTtlMs?: number;
   /** Diagnostics sink; default: stderr. Never stdout (it may be DuckDB's IPC pipe). */
   readonly log?: (line: string) => void;
 }
@@ -48,12 +54,25 @@ export interface Runtime {
 export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const specifier = moduleUrl(opts.functions);
   const functions = await loadFunctions(specifier);
-  const pool = new ActorPool({ functionsModule: specifier, threads: opts.threads ?? availableParallelism(), resourceLimits: opts.resourceLimits });
-  await pool.start();
+  const threads = opts.threads ?? availableParallelism();
+  // params.runKernel: one kernel thread per actor thread, started on the first kernel call.
+  const kernels = new KernelRouter({ threads, resourceLimits: opts.resourceLimits });
+  const pool = new ActorPool({ functionsModule: specifier, threads, resourceLimits: opts.resourceLimits, kernels });
+  await pool.start(); // (the kernel pool has no threads yet: nothing to stop if this throws)
   const log = opts.log ?? ((line: string) => { process.stderr.write(`vgi-actors: ${line}\n`); });
   const core = new RuntimeCore(functions, pool, { name: opts.catalog ?? 'example', schema: opts.schema ?? 'main' }, log);
   const listeners: UnixListener[] = [];
   const open = new Set<Connection>();
+
+  // TTL sweep: abandoned executions (no destructor ever came) must not hold memory forever.
+  const ttl = opts.executionTtlMs ?? 10 * 60_000;
+  const sweeper = ttl > 0 ? setInterval(() => {
+    for (const key of pool.idleSince(ttl)) {
+      core.metrics.executionsSwept++;
+      void core.destroyExecution(key, `no call for ${Math.round(ttl / 1000)} s (TTL)`);
+    }
+  }, Math.max(50, Math.min(ttl / 4, 60_000))) : null;
+  sweeper?.unref();
   let counter = 0;
 
   const serve = async (input: Readable, output: Writable, label = `conn-${++counter}`): Promise<void> => {
@@ -81,12 +100,14 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
       };
     },
     async close({ drainMs = 10_000 } = {}) {
+      if (sweeper) clearInterval(sweeper);
       const stopped = Promise.all(listeners.map((l) => l.close())); // stop accepting now
       const deadline = Date.now() + drainMs;
       while (core.inflight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
       for (const c of open) c.input.destroy();
       await stopped;
       await pool.close();
+      await kernels.close();
     },
   };
 }

@@ -32,6 +32,7 @@ import type {
   TableBufferingFunction,
 } from '../functions/api.js';
 import { validateFunctions } from '../functions/load.js';
+import { runKernel } from '../actors/kernels.js';
 import fixtures, {
   batchIndexBufferInput,
   bufferEmitWide,
@@ -103,6 +104,7 @@ function execution(fn: TableBufferingFunction, inputSchema: Schema, given: Recor
     settings: {},
     attachOpaqueData: null,
     log: (level, message) => { logs.push({ level, message }); },
+    runKernel, // no kernel pool here: kernels run inline, with the pool's move semantics
   };
   const ex: Execution = {
     fn,

@@ -102,7 +102,7 @@ export interface ActorPoolOptions {
   readonly kernels?: { attach(port: MessagePort): void };
 }
 
-interface Route { readonly thread: ActorThreadHandle; lost: string | null }
+interface Route { readonly thread: ActorThreadHandle; lost: string | null; lastUsed: number }
 
 export class ActorPool {
   readonly functionsModule: string;
@@ -134,19 +134,33 @@ export class ActorPool {
   place(eid: string): ActorThreadHandle {
     const t = this.threads[placeActor(this.threads.map((x) => x.load()))]!;
     t.executions.add(eid);
-    this.routes.set(eid, { thread: t, lost: null });
+    this.routes.set(eid, { thread: t, lost: null, lastUsed: Date.now() });
     return t;
   }
 
   /** The thread hosting `eid`, or an error naming why the execution is gone. */
   route(eid: string): ActorThreadHandle {
     const r = this.routes.get(eid);
+    if (r) r.lastUsed = Date.now();
     if (!r) throw new Error(`unknown execution_id ${eid} (init never ran on this worker, or the execution already ended)`);
     if (r.lost) throw new ActorThreadDiedError(`execution ${eid} was lost: ${r.lost}`);
     return r.thread;
   }
 
   has(eid: string): boolean { return this.routes.has(eid); }
+
+  /** Marks an execution as in use (a finalize stream ticking) so the TTL sweep leaves it alone. */
+  touch(eid: string): void {
+    const r = this.routes.get(eid);
+    if (r) r.lastUsed = Date.now();
+  }
+
+  /** Executions nobody has called for `ttlMs`: abandoned (DuckDB killed, connection dropped). */
+  idleSince(ttlMs: number, now = Date.now()): string[] {
+    const out: string[] = [];
+    for (const [eid, r] of this.routes) if (now - r.lastUsed >= ttlMs) out.push(eid);
+    return out;
+  }
 
   /** Forgets an execution (after its destructor, or a failed sink init). */
   forget(eid: string): void {

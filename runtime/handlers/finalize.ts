@@ -106,6 +106,7 @@ export async function streamFinalize(
       continue;
     }
     const item = await items.next();
+    core.pool.touch(key); // a long drain is activity, not abandonment
     if (item.t === 'tick') {
       await conn.write([item.bytes]);
       items.send({ t: 'credit', n: 1 });

@@ -1,0 +1,98 @@
+// CPU kernels, main-thread side: routes kernel requests from the actor threads' kernel ports to
+// a piscina pool. The main thread only forwards messages (moving their ArrayBuffers); kernel
+// modules are imported by the pool's worker (actors/kernel-worker.ts), never here.
+//
+// The pool is created on the first request (functions that never call runKernel cost nothing),
+// with minThreads = maxThreads = the runtime's thread count and no idle reaping: kernels are
+// stateless, so piscina's model (replaceable workers, one queue) fits them, unlike actors.
+import type { MessagePort, ResourceLimits } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import { serializeKernelError, type KernelReply, type KernelRequest, type KernelTaskResult } from '../actors/kernels.js';
+
+export interface KernelRouterOptions {
+  /** Kernel threads (the runtime's thread count). */
+  readonly threads: number;
+  readonly resourceLimits?: ResourceLimits;
+  /** The piscina worker file; default actors/kernel-worker (.ts under tap's loader, .js built). */
+  readonly workerUrl?: URL;
+}
+
+export class KernelRouter {
+  private pool: Piscina | null = null;
+  private readonly ports = new Set<MessagePort>();
+  private closed = false;
+  private inflight = 0;
+  readonly threads: number;
+  private readonly workerUrl: URL;
+
+  constructor(private readonly opts: KernelRouterOptions) {
+    this.threads = Math.max(1, opts.threads);
+    const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
+    this.workerUrl = opts.workerUrl ?? new URL(`../actors/kernel-worker.${ext}`, import.meta.url);
+  }
+
+  /** Requests in flight (queued or running on the pool). */
+  get pending(): number { return this.inflight; }
+
+  /** Serves kernel requests arriving on `port` (one per actor thread; dropped when it closes). */
+  attach(port: MessagePort): void {
+    if (this.closed) { port.close(); return; }
+    this.ports.add(port);
+    port.on('message', (m: KernelRequest) => this.onRequest(port, m));
+    port.on('close', () => this.ports.delete(port));
+    port.unref(); // the actor threads keep the process alive, not their kernel ports
+  }
+
+  private piscina(): Piscina {
+    return (this.pool ??= new Piscina({
+      filename: this.workerUrl.href,
+      minThreads: this.threads,
+      maxThreads: this.threads,
+      idleTimeout: Infinity,
+      resourceLimits: this.opts.resourceLimits,
+    }));
+  }
+
+  private reply(port: MessagePort, m: KernelReply, transfer: ArrayBuffer[] = []): void {
+    try {
+      port.postMessage(m, transfer);
+    } catch (e) {
+      // The output could not be cloned (e.g. it holds a function): say so instead of hanging.
+      port.postMessage({ id: m.id, ok: false, error: serializeKernelError(e) } satisfies KernelReply);
+    }
+  }
+
+  private onRequest(port: MessagePort, m: KernelRequest): void {
+    if (this.closed) {
+      this.reply(port, { id: m.id, ok: false, error: { name: 'KernelError', message: 'the kernel pool is closed' } });
+      return;
+    }
+    this.inflight++;
+    this.piscina()
+      .run({ module: m.module, name: m.name, input: m.input }, { transferList: m.transfer })
+      .then(
+        (r: KernelTaskResult) => {
+          if (r.ok) this.reply(port, { id: m.id, ok: true, output: r.output }, r.transfer);
+          else this.reply(port, { id: m.id, ok: false, error: r.error });
+        },
+        // The kernel thread died (piscina replaces it) or could not send the output back.
+        (e: unknown) => this.reply(port, {
+          id: m.id,
+          ok: false,
+          error: e instanceof Error ? serializeKernelError(e) : { name: 'KernelError', message: `the kernel thread failed: ${JSON.stringify(e) ?? String(e)}` },
+        }),
+      )
+      .finally(() => { this.inflight--; });
+  }
+
+  /** Stops serving: later requests fail, the pool's threads stop (running kernels are cut off). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const p of this.ports) p.close();
+    this.ports.clear();
+    const pool = this.pool;
+    this.pool = null;
+    if (pool) await pool.destroy();
+  }
+}
