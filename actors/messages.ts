@@ -46,7 +46,11 @@ export type FromActor =
 export interface BindReply { readonly outputSchema: Uint8Array }
 export interface ProcessReply { readonly stateId: Uint8Array }
 export interface CombineReply { readonly finalizeStateIds: Uint8Array[] }
-export interface ThreadStats { readonly actors: number; readonly bufferedBytes: number; readonly heapUsed: number }
+export interface ThreadStats {
+  readonly actors: number; readonly bufferedBytes: number; readonly heapUsed: number;
+  /** Bytes of this thread's spill files (memory budget, actors/spill.ts). */
+  readonly spilledBytes?: number;
+}
 
 /** Finalize stream, actor → main. Every `tick` holds logs plus exactly one data batch message. */
 export type FinalizeOut =

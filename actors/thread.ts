@@ -89,8 +89,9 @@ export class ActorThread {
       case 'stats':
         return this.reply(m.id, () => {
           let bufferedBytes = 0;
-          for (const a of this.actors.values()) bufferedBytes += a.storage.bufferedBytes;
-          const stats: ThreadStats = { actors: this.actors.size, bufferedBytes, heapUsed: process.memoryUsage().heapUsed };
+          let spilledBytes = 0;
+          for (const a of this.actors.values()) { bufferedBytes += a.storage.bufferedBytes; spilledBytes += a.storage.spilledBytes; }
+          const stats: ThreadStats = { actors: this.actors.size, bufferedBytes, heapUsed: process.memoryUsage().heapUsed, spilledBytes };
           return { value: stats, logs: [] };
         });
     }

@@ -52,13 +52,17 @@ export interface BindParams {
 export interface ExecutionStorage {
   /** Appends a batch to the named log. */
   append(log: string, batch: RecordBatch): void;
-  /** The batches of a log, in append order. */
-  batches(log: string): readonly RecordBatch[];
+  /**
+   * The batches of a log, in append order. Iterate it (for…of, yield*): batches spilled to disk
+   * under the memory budget are read back lazily, one file at a time. Spread it (`[...]`) only
+   * when random access is needed: that loads every batch into memory.
+   */
+  batches(log: string): Iterable<RecordBatch>;
   /** Replaces a log's batches (e.g. after a sort in combine). */
   replace(log: string, batches: RecordBatch[]): void;
   get<T>(key: string): T | undefined;
   set<T>(key: string, value: T): void;
-  /** Bytes of buffered Arrow data this execution holds. */
+  /** Bytes of buffered Arrow data this execution holds in memory (spilled batches excluded). */
   readonly bufferedBytes: number;
 }
 

@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // vgi-actors serve [--fixtures | <module>] [--unix PATH --idle-timeout SEC] [--threads N]
 //                  [--catalog NAME] [--schema NAME] [--execution-ttl SEC]
+//                  [--memory-budget BYTES|NNMB|NNGB] [--spill-dir DIR]
 // Without --unix the process serves stdio by relaying to the per-user actor host.
 // Unknown flags are ignored (the launcher and DuckDB's tests append their own).
 import { fileURLToPath } from 'node:url';
 import { realpathSync } from 'node:fs';
 import { relayStdio } from './transports/relay.js';
 import { moduleUrl } from '../functions/load.js';
+import { parseBytes } from '../actors/spill-bytes.js';
 
 interface Cli {
   command: string | null;
@@ -18,12 +20,14 @@ interface Cli {
   catalog: string | undefined;
   schema: string | undefined;
   executionTtlSec: number | undefined;
+  memoryBudget: string | undefined;
+  spillDir: string | undefined;
 }
 
-const VALUE_FLAGS = new Set(['--unix', '--idle-timeout', '--threads', '--catalog', '--schema', '--execution-ttl']);
+const VALUE_FLAGS = new Set(['--unix', '--idle-timeout', '--threads', '--catalog', '--schema', '--execution-ttl', '--memory-budget', '--spill-dir']);
 
 export function parseArgs(argv: readonly string[]): Cli {
-  const cli: Cli = { command: null, module: null, fixtures: false, unix: null, idleTimeout: 0, threads: undefined, catalog: undefined, schema: undefined, executionTtlSec: undefined };
+  const cli: Cli = { command: null, module: null, fixtures: false, unix: null, idleTimeout: 0, threads: undefined, catalog: undefined, schema: undefined, executionTtlSec: undefined, memoryBudget: undefined, spillDir: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
@@ -35,6 +39,8 @@ export function parseArgs(argv: readonly string[]): Cli {
       else if (flag === '--threads') cli.threads = Math.max(1, Number(v) || 1);
       else if (flag === '--catalog') cli.catalog = v;
       else if (flag === '--execution-ttl') cli.executionTtlSec = Math.max(0, Number(v) || 0);
+      else if (flag === '--memory-budget') cli.memoryBudget = v;
+      else if (flag === '--spill-dir') cli.spillDir = v;
       else cli.schema = v;
     } else if (flag === '--fixtures') cli.fixtures = true;
     else if (flag.startsWith('-')) continue; // unknown flags are tolerated
@@ -42,6 +48,15 @@ export function parseArgs(argv: readonly string[]): Cli {
     else if (cli.module === null) cli.module = a;
   }
   return cli;
+}
+
+/** --memory-budget: bytes, NNKB/NNMB/NNGB, or `off`/`inf` (never spill); malformed = default. */
+export function memoryBudgetBytes(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (/^(off|inf|infinity|none)$/i.test(text.trim())) return Infinity;
+  const n = parseBytes(text);
+  if (Number.isNaN(n)) { process.stderr.write(`vgi-actors: ignoring malformed --memory-budget ${JSON.stringify(text)}\n`); return undefined; }
+  return n;
 }
 
 const here = fileURLToPath(import.meta.url);
@@ -65,6 +80,8 @@ async function main(): Promise<void> {
     if (cli.catalog) args.push('--catalog', cli.catalog);
     if (cli.schema) args.push('--schema', cli.schema);
     if (cli.executionTtlSec !== undefined) args.push('--execution-ttl', String(cli.executionTtlSec));
+    if (cli.memoryBudget !== undefined) args.push('--memory-budget', cli.memoryBudget);
+    if (cli.spillDir !== undefined) args.push('--spill-dir', cli.spillDir);
     const identityFiles = [here, fileURLToPath(functions)];
     const idle = Number(process.env.VGI_ACTORS_HOST_IDLE_TIMEOUT ?? 30);
     process.on('SIGTERM', () => process.exit(0));
@@ -78,6 +95,7 @@ async function main(): Promise<void> {
   const rt = await createRuntime({
     functions, threads: cli.threads, catalog: cli.catalog, schema: cli.schema,
     executionTtlMs: cli.executionTtlSec === undefined ? undefined : cli.executionTtlSec * 1000,
+    memoryBudgetBytes: memoryBudgetBytes(cli.memoryBudget), spillDir: cli.spillDir,
   });
   const path = cli.unix;
   let stopping = false;

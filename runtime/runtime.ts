@@ -9,6 +9,7 @@ import type { Duplex, Readable, Writable } from 'node:stream';
 import type { ResourceLimits } from 'node:worker_threads';
 import { loadFunctions, moduleUrl } from '../functions/load.js';
 import { ActorPool } from './actors/pool.js';
+import { defaultMemoryBudget, prepareSpillRoot, removeProcessSpillDirs, spillRoot } from '../actors/spill.js';
 import { KernelRouter } from './kernels.js';
 import { Connection } from './connection.js';
 import { RuntimeCore, type RuntimeMetrics } from './core.js';
@@ -31,12 +32,22 @@ export interface RuntimeOptions {
   readonly executionTtlMs?: number;
   /** Diagnostics sink; default: stderr. Never stdout (it may be DuckDB's IPC pipe). */
   readonly log?: (line: string) => void;
+  /**
+   * Budget for buffered bytes across all actor threads (each thread gets budget / threads); over
+   * its share a thread spills the largest executions' batches to Arrow IPC files. Default: half
+   * of the machine's memory (or of the cgroup limit). Infinity = never spill.
+   */
+  readonly memoryBudgetBytes?: number;
+  /** Where spill files go: `<spillDir>/vgi-actors-spill-<uid>/…` (0700). Default os.tmpdir(). */
+  readonly spillDir?: string;
 }
 
 export interface RuntimeSnapshot extends RuntimeMetrics {
   readonly threads: number;
   readonly liveExecutions: number;
   readonly bufferedBytes: number;
+  /** Bytes of spill files (memory budget). */
+  readonly spilledBytes: number;
   readonly inflight: number;
 }
 
@@ -57,7 +68,11 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const threads = opts.threads ?? availableParallelism();
   // params.runKernel: one kernel thread per actor thread, started on the first kernel call.
   const kernels = new KernelRouter({ threads, resourceLimits: opts.resourceLimits });
-  const pool = new ActorPool({ functionsModule: specifier, threads, resourceLimits: opts.resourceLimits, kernels });
+  // Memory budget: stale spill directories of dead hosts go first.
+  const budget = opts.memoryBudgetBytes ?? defaultMemoryBudget();
+  const spill = Number.isFinite(budget) ? spillRoot(opts.spillDir) : undefined;
+  if (spill) prepareSpillRoot(spill);
+  const pool = new ActorPool({ functionsModule: specifier, threads, resourceLimits: opts.resourceLimits, kernels, memoryBudgetBytes: spill ? budget : undefined, spillRoot: spill });
   await pool.start(); // (the kernel pool has no threads yet: nothing to stop if this throws)
   const log = opts.log ?? ((line: string) => { process.stderr.write(`vgi-actors: ${line}\n`); });
   const core = new RuntimeCore(functions, pool, { name: opts.catalog ?? 'example', schema: opts.schema ?? 'main' }, log);
@@ -96,6 +111,7 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
         threads: pool.size,
         liveExecutions: pool.executions,
         bufferedBytes: stats.reduce((a, s) => a + s.bufferedBytes, 0),
+        spilledBytes: stats.reduce((a, s) => a + (s.spilledBytes ?? 0), 0),
         inflight: core.inflight,
       };
     },
@@ -108,6 +124,7 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
       await stopped;
       await pool.close();
       await kernels.close();
+      if (spill) removeProcessSpillDirs(spill);
     },
   };
 }

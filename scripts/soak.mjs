@@ -96,7 +96,7 @@ async function attachWithRetry(attach, label) {
 }
 
 // ---------------------------------------------------------------- 1. differential
-const diff = { run: 0, equal: 0, refused: 0, failures: 0, ms: 0, per: [] };
+const diff = { run: 0, equal: 0, refused: 0, known: 0, failures: 0, ms: 0, per: [] };
 if (DIFF_N > 0) {
   const combos = FLAVOURS.flatMap((flavour) => TRANSPORTS.map((transport) => ({ flavour, transport })));
   const per = Math.ceil(DIFF_N / combos.length);
@@ -115,14 +115,15 @@ if (DIFF_N > 0) {
           if ((i + 1) % 50 === 0) log(`  ${label}: ${i + 1}/${per}`);
         },
       });
-      diff.run += s.run; diff.equal += s.equal; diff.refused += s.refused; diff.failures += s.failures.length; diff.ms += s.ms;
+      diff.run += s.run; diff.equal += s.equal; diff.refused += s.refused; diff.known += s.known.length; diff.failures += s.failures.length; diff.ms += s.ms;
       diff.per.push(`${label} ${s.run} (${(s.ms / 1000).toFixed(0)} s)`);
-      log(`  ${label}: ${s.equal} equal, ${s.refused} refused as documented, ${s.failures.length} differences`);
+      log(`  ${label}: ${s.equal} equal, ${s.refused} refused as documented, ${s.known.length} from open issues, ${s.failures.length} differences`);
     } finally {
       await w.close();
     }
   }
   if (diff.failures > 0) problems.push(`${diff.failures} differential differences`);
+  if (diff.known > 0) problems.push(`${diff.known} differential differences from open issues (see their messages)`);
 }
 
 // ---------------------------------------------------------------- the soak mix
@@ -152,7 +153,7 @@ async function soakQuery(duck, r, st, label, flavour) {
     const c = makeCase(mixSeed(seed, 0x50a4, st.queries, label.length), { bigWeight: 0.3, tableName: 'soak_t' });
     const o = await runCase(duck, c, { label: `VGI_DIFF_SEED=${seed} ${label} soak #${st.queries}`, flavour });
     if (o.kind === 'equal' || o.kind === 'refused') return;
-    st.differences++;
+    st.differences++; // open issues (kind 'known') count too: the soak stays red until they are fixed
     detail.push(o.message);
     return;
   }
@@ -319,7 +320,7 @@ const sec = (ms) => `${(ms / 1000).toFixed(0)} s`;
 console.log('\n=== soak figures ===');
 console.log(`seed                  VGI_DIFF_SEED=${seed}`);
 if (DIFF_N > 0) {
-  console.log(`differential          ${diff.run} queries (${diff.per.join(', ')}): ${diff.equal} equal, ${diff.refused} refused as documented, ${diff.failures} differences — ${sec(diff.ms)}`);
+  console.log(`differential          ${diff.run} queries (${diff.per.join(', ')}): ${diff.equal} equal, ${diff.refused} refused as documented, ${diff.known} from open issues, ${diff.failures} other differences — ${sec(diff.ms)}`);
 }
 if (SOAK_N > 0) {
   console.log(`soak v2/launch:       ${soak.queries} queries, ${soak.differences} differences, errors expected ${expectedTotal(soak)} (${expectedText(soak)}), unexpected ${soak.unexpected} — ${sec(soakMs)}`);

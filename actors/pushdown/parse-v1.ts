@@ -32,6 +32,19 @@ interface Ctx {
   readonly payload: FilterPayload;
   readonly joinKeys: readonly Uint8Array[] | null;
   readonly schema: Schema;
+  /** join_keys filters in the document, and how many have been built so far (document order). */
+  readonly joinKeyFilters: number;
+  nextJoinKey: number;
+}
+
+/** Counts `join_keys` filter objects, depth first, in document order. */
+function countJoinKeyFilters(x: unknown, depth = 0): number {
+  if (depth > MAX_DEPTH || x === null || typeof x !== 'object') return 0;
+  if (Array.isArray(x)) return x.reduce((n: number, y) => n + countJoinKeyFilters(y, depth + 1), 0);
+  const o = x as Record<string, unknown>;
+  let n = o.type === 'join_keys' ? 1 : 0;
+  for (const k of ['children', 'child_filter']) if (k in o) n += countJoinKeyFilters(o[k], depth + 1);
+  return n;
 }
 
 function resolveColumn(f: Json, ctx: Ctx, where: string): ColumnRef {
@@ -53,6 +66,14 @@ function literal(ref: number, ctx: Ctx, where: string): Literal {
 /** The join-key stream holding a column named `name` (1.0 matches by name, not position). */
 function joinKeyValues(name: string, ctx: Ctx, where: string): { type: DataType; values: LiteralValue[] } {
   const streams = ctx.joinKeys ?? [];
+  // DuckDB 1.5.3 labels keys_column (and the stream) with the wrong name once the projection drops
+  // or reorders columns (test/e2e-regress-v1-join-keys.test.ts), but it appends one stream per
+  // join_keys filter in filter order: when the counts agree, pair them by position.
+  const ordinal = ctx.nextJoinKey++;
+  if (streams.length === ctx.joinKeyFilters && ordinal < streams.length) {
+    const keys = readJoinKeyColumn(streams[ordinal]!, 0, `join_keys[${ordinal}]`);
+    return { type: keys.type, values: keys.values };
+  }
   for (let b = 0; b < streams.length; b++) {
     const c = joinKeyNames(streams[b], `join_keys[${b}]`).indexOf(name);
     if (c >= 0) {
@@ -161,7 +182,7 @@ function exprBool(e: Json, target: ColumnRef | FieldRef, ctx: Ctx, where: string
  * Parses an `InitRequest.pushdown_filters` blob of protocol 1.0.0.
  * @param blob the IPC stream: `filter_spec` (JSON array) plus `_val_N` constant columns
  * @param joinKeys `InitRequest.join_keys`: one single-column IPC stream per large IN filter, or null
- * @param outputSchema the full, unprojected output schema; columns are matched by name
+ * @param outputSchema the full, unprojected output schema; columns are matched by column_index
  * @throws FilterFormatError on a malformed blob or an unknown column
  * @throws UnsupportedFilterError when a filter cannot be evaluated exactly (all 1.0 filters are required)
  */
@@ -171,7 +192,7 @@ export function parseFiltersV1(blob: Uint8Array, joinKeys: readonly Uint8Array[]
   if (version !== undefined && version !== '1') throw new FilterFormatError(`unexpected vgi_filter_version "${version}"`);
   const doc = parseJson(specText(payload));
   if (!Array.isArray(doc)) throw new FilterFormatError('filter_spec must be a JSON array');
-  const ctx: Ctx = { payload, joinKeys, schema: outputSchema };
+  const ctx: Ctx = { payload, joinKeys, schema: outputSchema, joinKeyFilters: countJoinKeyFilters(doc), nextJoinKey: 0 };
   const candidates: Candidate[] = doc.map((x, k) => {
     const where = `filter[${k}]`;
     const f = obj(x, where);

@@ -39,7 +39,7 @@ export class ActorThreadHandle {
     // behind this thread's control messages.
     const kernels = this.pool.kernels ? new MessageChannel() : null;
     const w = new Worker(this.pool.hostUrl, {
-      workerData: { functionsModule: this.pool.functionsModule, kernelPort: kernels?.port2 },
+      workerData: { functionsModule: this.pool.functionsModule, kernelPort: kernels?.port2, memoryBudgetBytes: this.pool.threadBudgetBytes, spillRoot: this.pool.spillRoot },
       transferList: kernels ? [kernels.port2] : [],
       resourceLimits: this.pool.resourceLimits,
       // The host never writes to stdout: stdout may be DuckDB's IPC pipe.
@@ -100,6 +100,10 @@ export interface ActorPoolOptions {
   readonly resourceLimits?: ResourceLimits;
   /** Serves each thread's kernel port (runtime/kernels.ts); without it kernels run inline. */
   readonly kernels?: { attach(port: MessagePort): void };
+  /** Budget for buffered bytes across all threads (each gets budget / threads); unset = no spilling. */
+  readonly memoryBudgetBytes?: number;
+  /** Spill root (actors/spill.ts spillRoot()); required for spilling. */
+  readonly spillRoot?: string;
 }
 
 interface Route { readonly thread: ActorThreadHandle; lost: string | null; lastUsed: number }
@@ -109,6 +113,9 @@ export class ActorPool {
   readonly resourceLimits: ResourceLimits | undefined;
   readonly hostUrl: URL;
   readonly kernels: ActorPoolOptions['kernels'];
+  readonly spillRoot: string | undefined;
+  /** Each thread's share of the memory budget. */
+  readonly threadBudgetBytes: number | undefined;
   private readonly threads: ActorThreadHandle[] = [];
   private readonly routes = new Map<string, Route>();
   private closing = false;
@@ -118,6 +125,8 @@ export class ActorPool {
     this.functionsModule = opts.functionsModule;
     this.resourceLimits = opts.resourceLimits;
     this.kernels = opts.kernels;
+    this.spillRoot = opts.spillRoot;
+    this.threadBudgetBytes = opts.memoryBudgetBytes === undefined ? undefined : Math.floor(opts.memoryBudgetBytes / Math.max(1, opts.threads));
     // Under tap's TypeScript loader this module is a .ts file and so is its sibling host.
     const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
     this.hostUrl = new URL(`../../actors/host.${ext}`, import.meta.url);
