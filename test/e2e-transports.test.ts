@@ -7,9 +7,9 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { openDuck } from './helpers/duckdb.js';
-import { unixAttach } from './helpers/locations.js';
-import { CLI } from './helpers/worker.js';
+import { freshStateDir, openDuck } from './helpers/duckdb.js';
+import { launchAttach, nodeCommand, unixAttach } from './helpers/locations.js';
+import { CLI, workerPids } from './helpers/worker.js';
 
 function startWorker(sock: string, idle = 0): Promise<{ child: ChildProcess; lines: string[] }> {
   const child = spawn(process.execPath, [CLI, 'serve', '--fixtures', '--unix', sock, '--idle-timeout', String(idle), '--some-unknown-flag'], {
@@ -73,4 +73,23 @@ t.test('an idle worker exits and removes its socket', async (t) => {
   const [code] = await once(child, 'exit');
   t.equal(code, 0);
   t.notOk(existsSync(sock));
+});
+
+t.test('one launch: worker serves a 1.0.0 DuckDB and a 2.0.0 DuckDB at once', async (t) => {
+  // The launcher keys its worker on argv, cwd and VGI_RPC_* variables only, so both DuckDBs reach
+  // the same process when they share LOCATION and launcher_state_dir.
+  const stateDir = freshStateDir();
+  const [d2, d1] = await Promise.all([openDuck('v2', { env: { NODE_OPTIONS: '' } }), openDuck('v1', { env: { NODE_OPTIONS: '' } })]);
+  t.teardown(async () => {
+    await Promise.all([d1.close(), d2.close()]);
+    for (const pid of workerPids(stateDir)) { try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ } }
+  });
+  const attach = launchAttach('example', nodeCommand(CLI, ['serve', '--fixtures']), { stateDir, idleTimeoutSec: 3 });
+  await d2.run(attach);
+  await d1.run(attach);
+  t.equal(workerPids(stateDir).length, 1, 'a single launched worker process');
+  const q = `SELECT count(*), sum(range) FROM example.buffer_input((SELECT * FROM range(200000)))`;
+  const [a, b, c, d] = await Promise.all([d1.query(q), d2.query(q), d1.query(q), d2.query(q)]);
+  for (const r of [a, b, c, d]) t.strictSame(r.rows, [['200000', '19999900000']]);
+  t.equal(workerPids(stateDir).length, 1, 'still one worker after concurrent queries from both versions');
 });
