@@ -5,7 +5,7 @@ import type { RecordBatch, Schema } from 'apache-arrow';
 import type {
   Arguments, BufferingParams, CombineParams, LogLevel, ProcessParams, Settings, StateId, TableBufferingFunction,
 } from '../functions/api.js';
-import { decodeArguments, decodeBatches, decodeSchema, decodeSettings } from './codec.js';
+import { ChunkDecoder, decodeArguments, decodeSchema, decodeSettings } from './codec.js';
 import { MemoryStorage } from './storage.js';
 import { runKernel } from './kernels.js';
 import type { InitContext, WireLog } from './messages.js';
@@ -16,12 +16,21 @@ export class ActorError extends Error {
 
 export interface CallResult<T> { readonly value: T; readonly logs: WireLog[] }
 
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false;
+  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 export class Actor {
   readonly storage = new MemoryStorage();
   readonly inputSchema: Schema;
   readonly outputSchema: Schema;
   readonly arguments: Arguments;
   readonly settings: Settings;
+  private readonly decoder = new ChunkDecoder();
+  /** The first failure of a queued (early-acknowledged) process call. */
+  deferredError: unknown = null;
   private tail: Promise<unknown> = Promise.resolve();
   private busy = 0;
   destroyed = false;
@@ -74,22 +83,52 @@ export class Actor {
     return p;
   }
 
-  /** Decodes the input chunk (views into the moved request buffer) and calls process. */
-  process(buffer: ArrayBuffer, offset: number, length: number, batchIndex: bigint | null): Promise<CallResult<StateId>> {
-    return this.enqueue(async () => {
-      const batches = decodeBatches(new Uint8Array(buffer, offset, length));
-      const logs: WireLog[] = [];
-      const params: ProcessParams = { ...this.baseParams(logs), batchIndex };
-      let last: StateId = this.executionId;
-      for (const b of batches) last = await this.fn.process(params, b as RecordBatch);
-      if (batches.length === 0) throw new ActorError('process request carried no input batch');
-      if (!(last instanceof Uint8Array)) throw new ActorError(`${this.fn.name}.process must return a Uint8Array state id`);
-      return { value: last, logs };
+  /**
+   * Decodes the input chunk (views into the moved request buffer) and calls process. `queued`:
+   * DuckDB already has its answer (the function declared `stateId: 'execution'`), so a failure is
+   * kept for combine, and the chunks after a failure are skipped.
+   */
+  process(buffer: ArrayBuffer, offset: number, length: number, batchIndex: bigint | null, queued = false): Promise<CallResult<StateId>> {
+    return this.enqueue(() => {
+      // Skipped: an earlier chunk failed and the execution is failing anyway.
+      if (queued && this.deferredError !== null) return { value: this.executionId, logs: [] };
+      try {
+        const r = this.runProcess(new Uint8Array(buffer, offset, length), batchIndex, queued);
+        if (queued && r instanceof Promise) return r.catch((e: unknown) => { this.deferredError ??= e; throw e; });
+        return r;
+      } catch (e) {
+        if (queued) this.deferredError ??= e;
+        throw e;
+      }
     });
+  }
+
+  /** Synchronous when the user's process is: no promise per chunk unless the user returns one. */
+  private runProcess(bytes: Uint8Array, batchIndex: bigint | null, queued: boolean): CallResult<StateId> | Promise<CallResult<StateId>> {
+    const batches = this.decoder.decode(bytes);
+    if (batches.length === 0) throw new ActorError('process request carried no input batch');
+    const logs: WireLog[] = [];
+    const params: ProcessParams = { ...this.baseParams(logs), batchIndex };
+    let i = 0;
+    const step = (last: StateId): CallResult<StateId> | Promise<CallResult<StateId>> => {
+      while (i < batches.length) {
+        const r = this.fn.process(params, batches[i++] as RecordBatch);
+        if (typeof (r as PromiseLike<StateId>).then === 'function') return Promise.resolve(r).then(step);
+        last = r as StateId;
+      }
+      if (!(last instanceof Uint8Array)) throw new ActorError(`${this.fn.name}.process must return a Uint8Array state id`);
+      if (queued && last !== this.executionId && !sameBytes(last, this.executionId)) {
+        throw new ActorError(`${this.fn.name} declares stateId 'execution' but its process returned a different state id`);
+      }
+      return { value: last, logs };
+    };
+    return step(this.executionId);
   }
 
   combine(stateIds: StateId[]): Promise<CallResult<StateId[]>> {
     return this.enqueue(async () => {
+      // A queued chunk failed after DuckDB had its answer: combine is where the query learns.
+      if (this.deferredError !== null) throw this.deferredError;
       const logs: WireLog[] = [];
       const params: CombineParams = this.baseParams(logs);
       const ids = await this.fn.combine(params, stateIds);

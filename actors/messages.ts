@@ -33,13 +33,38 @@ export type ToActor =
   | { t: 'combine'; id: number; eid: string; stateIds: Uint8Array[] }
   | { t: 'finalize'; id: number; eid: string; finalizeStateId: Uint8Array; port: MessagePort; pushdown: PushdownInput }
   | { t: 'destroy'; id: number; eid: string; reason: string }
-  | { t: 'stats'; id: number };
+  | { t: 'stats'; id: number }
+  // No id and no reply: chunks already acknowledged to DuckDB; completions come back in 'done'.
+  // `buffer` holds every chunk's input IPC stream back to back (8-byte aligned), moved as one.
+  | { t: 'chunks'; buffer: ArrayBuffer; items: QueuedChunk[] };
+
+/**
+ * A process call acknowledged to DuckDB before the actor ran it (functions declaring
+ * `stateId: 'execution'`): where its input lies in the 'chunks' message's buffer.
+ */
+export interface QueuedChunk {
+  readonly eid: string;
+  readonly offset: number;
+  readonly length: number;
+  readonly batchIndex: bigint | null;
+}
+
+/** Queued chunks of one execution the actor has finished (in order), with what they produced. */
+export interface ChunksDone {
+  readonly eid: string;
+  readonly chunks: number;
+  readonly bytes: number;
+  readonly logs: WireLog[];
+  /** The first failure among them; later chunks of a failed execution are skipped. */
+  readonly error: SerializedError | null;
+}
 
 export interface SerializedError { readonly name: string; readonly message: string; readonly stack?: string }
 
 export type FromActor =
   | { t: 'reply'; id: number; ok: true; value: unknown; logs: WireLog[] }
   | { t: 'reply'; id: number; ok: false; error: SerializedError; logs: WireLog[] }
+  | { t: 'done'; items: ChunksDone[] }
   | { t: 'ready' };
 
 /** Replies' value shapes, by request kind. */
@@ -55,12 +80,14 @@ export interface ThreadStats {
 /** Finalize stream, actor → main. Every `tick` holds logs plus exactly one data batch message. */
 export type FinalizeOut =
   | { t: 'schema'; bytes: Uint8Array }
-  | { t: 'tick'; bytes: Uint8Array; rows: number }
+  // `logs`: log batches to write before `bytes` (the data batch message, in its own buffer that
+  // the main thread hands back with a 'recycle' once DuckDB has read it).
+  | { t: 'tick'; bytes: Uint8Array; rows: number; logs: Uint8Array | null }
   | { t: 'end'; bytes: Uint8Array | null }
   | { t: 'error'; message: string; bytes: Uint8Array | null };
 
 /** Finalize stream, main → actor. */
-export type FinalizeIn = { t: 'credit'; n: number } | { t: 'cancel' };
+export type FinalizeIn = { t: 'credit'; n: number } | { t: 'cancel' } | { t: 'recycle'; buffer: ArrayBuffer };
 
 export function serializeError(e: unknown): SerializedError {
   if (e instanceof Error) return { name: e.name, message: e.message, stack: e.stack };

@@ -4,8 +4,27 @@ import type { TableBufferingFunction } from '../functions/api.js';
 import { Actor, ActorError } from './actor.js';
 import { decodeArguments, decodeSchema, decodeSettings } from './codec.js';
 import { FinalizeStream } from './finalize.js';
-import { serializeError, type FromActor, type ThreadStats, type ToActor, type WireLog } from './messages.js';
+import { serializeError, type ChunksDone, type FromActor, type QueuedChunk, type SerializedError, type ThreadStats, type ToActor, type WireLog } from './messages.js';
 import { Schema, tableToIPC, Table } from 'apache-arrow';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+/** Executions holding at least this much trigger a collection when they end. */
+export const RELEASE_AFTER_BYTES = 16 << 20;
+
+let gc: (() => void) | null | undefined;
+/** A full GC of this thread's heap, if V8 lets us have one (`--expose-gc`, set at first use). */
+export function collectGarbage(): void {
+  if (gc === undefined) {
+    try {
+      setFlagsFromString('--expose-gc');
+      gc = runInNewContext('gc') as () => void;
+    } catch {
+      gc = null;
+    }
+  }
+  gc?.();
+}
 
 export class UnknownExecutionError extends Error {
   override readonly name = 'UnknownExecutionError';
@@ -18,11 +37,56 @@ export function schemaBytes(schema: Schema): Uint8Array {
 
 export class ActorThread {
   readonly actors = new Map<string, Actor>();
+  /** Finished queued chunks not yet reported, per execution (one 'done' message per turn). */
+  private readonly done = new Map<string, { chunks: number; bytes: number; logs: WireLog[]; error: SerializedError | null }>();
+  private doneScheduled = false;
 
   constructor(
     private readonly functions: ReadonlyMap<string, TableBufferingFunction>,
-    private readonly post: (m: FromActor, transfer?: ArrayBuffer[]) => void,
+    private readonly rawPost: (m: FromActor, transfer?: ArrayBuffer[]) => void,
   ) {}
+
+  /** Every reply goes out after the pending 'done' report, so the main thread sees chunk
+   * completions (their logs and errors) before any later answer of the same execution. */
+  private post(m: FromActor, transfer?: ArrayBuffer[]): void {
+    this.flushDone();
+    this.rawPost(m, transfer);
+  }
+
+  private chunkDone(eid: string, bytes: number, logs: readonly WireLog[], error: SerializedError | null): void {
+    let d = this.done.get(eid);
+    if (!d) this.done.set(eid, (d = { chunks: 0, bytes: 0, logs: [], error: null }));
+    d.chunks++;
+    d.bytes += bytes;
+    for (const l of logs) d.logs.push(l);
+    if (error && !d.error) d.error = error;
+    if (!this.doneScheduled) {
+      this.doneScheduled = true;
+      // After this turn's messages: one report covers every chunk a batch delivered.
+      setImmediate(() => { this.doneScheduled = false; this.flushDone(); });
+    }
+  }
+
+  private flushDone(): void {
+    if (this.done.size === 0) return;
+    const items: ChunksDone[] = [];
+    for (const [eid, d] of this.done) items.push({ eid, ...d });
+    this.done.clear();
+    this.rawPost({ t: 'done', items });
+  }
+
+  private queued(buffer: ArrayBuffer, c: QueuedChunk): void {
+    const bytes = c.length;
+    const a = this.actors.get(c.eid);
+    if (!a) {
+      this.chunkDone(c.eid, bytes, [], serializeError(new UnknownExecutionError(`unknown execution_id ${c.eid} (init never ran here, or the execution already ended)`)));
+      return;
+    }
+    a.process(buffer, c.offset, c.length, c.batchIndex, true).then(
+      (r) => this.chunkDone(c.eid, bytes, r.logs, null),
+      (e: unknown) => this.chunkDone(c.eid, bytes, (e as { logs?: WireLog[] })?.logs ?? [], serializeError(e)),
+    );
+  }
 
   private fn(name: string): TableBufferingFunction {
     const f = this.functions.get(name);
@@ -47,6 +111,9 @@ export class ActorThread {
 
   handle(m: ToActor): void {
     switch (m.t) {
+      case 'chunks':
+        for (const c of m.items) this.queued(m.buffer, c);
+        return;
       case 'bind':
         return this.reply(m.id, () => {
           const fn = this.fn(m.functionName);
@@ -83,7 +150,11 @@ export class ActorThread {
         return this.reply(m.id, () => {
           const a = this.actors.get(m.eid);
           this.actors.delete(m.eid);
+          const held = a?.storage.bufferedBytes ?? 0;
           a?.destroy();
+          // A large execution's buffers are garbage now; V8 would free them only once new external
+          // memory piles up (~64 MB more), so a following query would stack on top of them.
+          if (held >= RELEASE_AFTER_BYTES) setImmediate(collectGarbage);
           return { value: a !== undefined, logs: [] };
         });
       case 'stats':

@@ -35,6 +35,20 @@ export interface FunctionMetadata {
   readonly projectionPushdown?: boolean;
   /** The runtime applies DuckDB's pushed-down filters exactly to finalize output. */
   readonly filterPushdown?: boolean;
+  /**
+   * What `process` returns as its state id.
+   * - `'returned'` (default): whatever `process` returns; DuckDB gets its answer only after
+   *   `process` has run on the chunk.
+   * - `'execution'`: `process` always returns `params.executionId` (the usual choice: DuckDB keeps
+   *   only the last state id of each sink thread, so state is kept per execution anyway). The runtime
+   *   may then answer DuckDB as soon as a chunk has arrived and hand it to the actor afterwards, in
+   *   order, with a bounded queue: the sink runs at transport speed instead of waiting for two
+   *   thread hops per 2,048-row chunk. In exchange, an error thrown by `process` fails the
+   *   execution's next process call or, at the latest, its combine; lines `process` logs reach
+   *   DuckDB with one of the execution's later responses; and a `process` that returns any other
+   *   id fails the execution the same way.
+   */
+  readonly stateId?: 'execution' | 'returned';
 }
 
 export type Arguments = Readonly<Record<string, ScalarValue>>;

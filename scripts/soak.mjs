@@ -95,6 +95,8 @@ async function attachWithRetry(attach, label) {
   }
 }
 
+const rebuilt = []; // differential outcomes set aside because dist/ was rebuilt during them (distRebuildWatcher)
+
 // ---------------------------------------------------------------- 1. differential
 const diff = { run: 0, equal: 0, refused: 0, known: 0, failures: 0, ms: 0, per: [] };
 if (DIFF_N > 0) {
@@ -110,14 +112,19 @@ if (DIFF_N > 0) {
       const s = await runSeries(w.duck, {
         runSeed: seed, comboIndex: ci, count: per, label, flavour,
         caseOptions: { bigWeight: 2 },
-        onCase: (r, i) => {
-          if (!r.ok) detail.push(r.message);
+        transport,
+        onCase: (r, i, setAside) => {
+          if (setAside) {
+            rebuilt.push(r);
+            detail.push(`(set aside: dist/ was rebuilt during this stdio case)\n${r.message}`);
+          } else if (!r.ok) detail.push(r.message);
           if ((i + 1) % 50 === 0) log(`  ${label}: ${i + 1}/${per}`);
         },
       });
-      diff.run += s.run; diff.equal += s.equal; diff.refused += s.refused; diff.known += s.known.length; diff.failures += s.failures.length; diff.ms += s.ms;
+      const failures = s.failures;
+      diff.run += s.run; diff.equal += s.equal; diff.refused += s.refused; diff.known += s.known.length; diff.failures += failures.length; diff.ms += s.ms;
       diff.per.push(`${label} ${s.run} (${(s.ms / 1000).toFixed(0)} s)`);
-      log(`  ${label}: ${s.equal} equal, ${s.refused} refused as documented, ${s.known.length} from open issues, ${s.failures.length} differences`);
+      log(`  ${label}: ${s.equal} equal, ${s.refused} refused as documented, ${s.known.length} from open issues, ${failures.length} differences${s.setAside.length ? ` (+${s.setAside.length} set aside: dist/ rebuilt mid-query)` : ''}`);
     } finally {
       await w.close();
     }
@@ -135,6 +142,12 @@ const EXPECTED = {
   crash_on_process: /actor thread|EOF|died|exit/i,
 };
 
+// crash_on_process ends an actor thread: in the in-process phase two DuckDBs share the threads, so
+// an execution of the *other* lane on that thread fails too ("actor thread N died"). That is the
+// documented behaviour (docs/design.md §1), counted as expected collateral while a crash is recent.
+const crashes = { inFlight: 0, lastEnd: 0 };
+const crashCollateral = (st, msg) => st.concurrent && /actor thread \d+ died/.test(msg) && (crashes.inFlight > 0 || Date.now() - crashes.lastEnd < 5000);
+
 /**
  * One soak query on `duck` (connection 0), chosen by `r`. Updates `st`:
  * queries, differences, expected (per function), unexpected.
@@ -146,6 +159,10 @@ async function soakQuery(duck, r, st, label, flavour) {
     [12, 'limit'], [10, 'sum'], [8, 'echo'], [1, 'large_state'],
   ]);
   const bad = (msg) => {
+    if (crashCollateral(st, msg)) {
+      st.expected['collateral of crash_on_process'] = (st.expected['collateral of crash_on_process'] ?? 0) + 1;
+      return;
+    }
     st.unexpected++;
     detail.push(`${label} #${st.queries} (${kind}): ${msg}`);
   };
@@ -153,6 +170,10 @@ async function soakQuery(duck, r, st, label, flavour) {
     const c = makeCase(mixSeed(seed, 0x50a4, st.queries, label.length), { bigWeight: 0.3, tableName: 'soak_t' });
     const o = await runCase(duck, c, { label: `VGI_DIFF_SEED=${seed} ${label} soak #${st.queries}`, flavour });
     if (o.kind === 'equal' || o.kind === 'refused') return;
+    if (o.kind === 'worker-error' && crashCollateral(st, o.message)) {
+      st.expected['collateral of crash_on_process'] = (st.expected['collateral of crash_on_process'] ?? 0) + 1;
+      return;
+    }
     st.differences++; // open issues (kind 'known') count too: the soak stays red until they are fixed
     detail.push(o.message);
     return;
@@ -160,12 +181,15 @@ async function soakQuery(duck, r, st, label, flavour) {
   if (kind in EXPECTED) {
     const n = kind === 'exception_process' ? BIG + r.int(BIG) : r.range(1, 5000);
     const sql = `SELECT * FROM example.${kind}((SELECT range AS v, range % 7 AS k FROM range(${n})))`;
+    if (kind === 'crash_on_process') crashes.inFlight++;
     try {
       await duck.query(sql, { timeoutMs: 60_000 });
       bad(`expected an error, the query passed: ${sql}`);
     } catch (e) {
       if (e instanceof DuckQueryError && EXPECTED[kind].test(e.message)) st.expected[kind] = (st.expected[kind] ?? 0) + 1;
       else bad(`${e.name}: ${String(e.message).slice(0, 500)} — ${sql}`);
+    } finally {
+      if (kind === 'crash_on_process') { crashes.inFlight--; crashes.lastEnd = Date.now(); }
     }
     return;
   }
@@ -251,7 +275,7 @@ if (SOAK_N > 0) {
 }
 
 // ---------------------------------------------------------------- 3. in-process runtime over unix://
-const inproc = newStats();
+const inproc = { ...newStats(), concurrent: true }; // two DuckDBs share the actor threads
 let metricsEnd = null;
 let metricsClosed = null;
 let inprocMs = 0;
@@ -321,6 +345,7 @@ console.log('\n=== soak figures ===');
 console.log(`seed                  VGI_DIFF_SEED=${seed}`);
 if (DIFF_N > 0) {
   console.log(`differential          ${diff.run} queries (${diff.per.join(', ')}): ${diff.equal} equal, ${diff.refused} refused as documented, ${diff.known} from open issues, ${diff.failures} other differences — ${sec(diff.ms)}`);
+  if (rebuilt.length) console.log(`  set aside            ${rebuilt.length} stdio cases failed with "unknown execution_id" while dist/ was being rebuilt by other work (a relay started after a rebuild reaches a new host)`);
 }
 if (SOAK_N > 0) {
   console.log(`soak v2/launch:       ${soak.queries} queries, ${soak.differences} differences, errors expected ${expectedTotal(soak)} (${expectedText(soak)}), unexpected ${soak.unexpected} — ${sec(soakMs)}`);

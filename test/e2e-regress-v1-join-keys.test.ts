@@ -1,4 +1,4 @@
-// Regression (found by the soak's differential run after c2c90bd): protocol 1.0.0 IN lists on the wrong keys.
+// Regression (found by the soak's differential run after c2c90bd; fixed in d1d96bf): protocol 1.0.0 IN lists on the wrong keys.
 //
 // DuckDB 1.5.3 pushes IN lists as `join_keys` filters. For
 //   SELECT c FROM example.echo_buffering((SELECT * FROM t3)) WHERE b IN (10, 30, 70) AND c IN (100, 700, 900)
@@ -6,20 +6,15 @@
 //   [{"column_name":"c","column_index":1,"type":"join_keys","keys_column":"c"},
 //    {"column_name":"c","column_index":2,"type":"join_keys","keys_column":"c"}]
 // column_index is right (c2c90bd resolves the column by it), but keys_column carries the same wrong
-// name as column_name, and actors/pushdown/parse-v1.ts picks the key stream by that name: both
-// filters get the first stream, so `c IN (10, 30, 70)` is applied and every row is dropped. DuckDB
-// alone answers [[100], [700]]. When the two columns have different types the query fails instead:
+// name as column_name, and actors/pushdown/parse-v1.ts used to pick the key stream by that name: both
+// filters got the first stream, so `c IN (10, 30, 70)` was applied and every row dropped. DuckDB
+// alone answers [[100], [700]]. When the two columns had different types the query failed instead:
 // "required filter v1:2 cannot be applied exactly: cannot compare a Timestamp<MILLISECOND> column
-// with a Float64 constant exactly" (seen in the soak). SELECT * (identity projection) is right;
-// protocol 2.0.0 is not affected.
-//
-// The failing assertions are marked `todo` so CI stays green (tap's t.todo(name, fn) would not run
-// the body). Drop the `todo` options, and KNOWN_ISSUES.v1JoinKeysName in helpers/differential.ts,
-// once the worker pairs join_keys filters with their streams without trusting keys_column.
+// with a Float64 constant exactly" (seen in the soak). SELECT * (identity projection) was right;
+// protocol 2.0.0 was never affected.
 import t from 'tap';
 import { attachWorker } from './helpers/worker.js';
 
-const TODO = 'v1-join-keys-name: join_keys streams are matched by keys_column, which DuckDB 1.5.3 mislabels under a projection';
 const TABLE = `CREATE TEMP TABLE t3 AS SELECT range::INTEGER AS a, (range * 10)::INTEGER AS b, (range * 100)::INTEGER AS c FROM range(10)`;
 const WHERE = `WHERE b IN (10, 30, 70) AND c IN (100, 700, 900)`;
 
@@ -32,7 +27,7 @@ t.test('v1 over launch: two IN lists each filter their own column', async (t) =>
   t.strictSame((await duck.query(`SELECT * FROM example.echo_buffering((SELECT * FROM t3)) ${WHERE} ORDER BY c`)).rows, [[1, 10, 100], [7, 70, 700]], 'SELECT * (control)');
   t.strictSame((await duck.query(`SELECT c FROM example.echo_buffering((SELECT * FROM t3)) ${WHERE} ORDER BY c`)).rows, [[100], [700]], `SELECT c … ${WHERE}`);
 
-  // Different column types: the same mix-up fails the query.
+  // Different column types: the mix-up used to fail the query.
   await duck.run(`CREATE TEMP TABLE t6 AS SELECT range AS id, (range % 3)::DOUBLE AS d, TIMESTAMP_MS '2023-04-11 08:33:36.883' + INTERVAL (range) SECOND AS ts FROM range(10)`);
   const sql = `SELECT ts FROM example.echo_buffering((SELECT * FROM t6)) WHERE ts IN ('2023-04-11 08:33:36.883'::TIMESTAMP_MS, '2023-04-11 08:33:37.883'::TIMESTAMP_MS) AND d IN (1.0::DOUBLE, 2.0::DOUBLE)`;
   let rows: unknown[][] | string;

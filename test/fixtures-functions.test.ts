@@ -215,7 +215,7 @@ t.test('index exports every fixture in spec order, and the list validates', asyn
     const table = f.argumentSpecs.filter((a) => a.kind === 'table');
     t.same(table.map((a) => a.name), ['data'], `${f.name}: one TABLE argument named data`);
   }
-  t.same(bufferInput.metadata, { description: 'Collects all input batches and emits during finalization', categories: ['utility', 'buffer'] });
+  t.same(bufferInput.metadata, { description: 'Collects all input batches and emits during finalization', categories: ['utility', 'buffer'], stateId: 'execution' });
   t.same(sumAllColumns.metadata, { description: 'Computes column-wise sums across all batches', categories: ['aggregation', 'numeric'] });
   t.equal(exceptionProcess.metadata.description, 'Test function that raises exception during process');
   t.equal(exceptionFinalize.metadata.description, 'Test function that raises exception during finalize');

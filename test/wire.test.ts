@@ -5,6 +5,7 @@ import { concat } from '../runtime/wire/encode.js';
 import { stateIdResult, unaryError, unaryResult, unaryVoid, zeroFieldResult } from '../runtime/wire/envelope.js';
 import { MessageReader, EOS } from '../runtime/wire/reader.js';
 import { NestedRow } from '../runtime/wire/nested.js';
+import { ownBuffer, type IpcMessage } from '../runtime/wire/message.js';
 
 function readAll(bytes: Uint8Array) {
   const reader = RecordBatchReader.from(bytes);
@@ -50,8 +51,29 @@ t.test('MessageReader splits concatenated streams delivered in odd chunks', asyn
   const s2 = await r.readStream();
   t.equal(s1!.length, 2);
   t.equal(s2!.length, 2);
-  for (const m of [...s1!, ...s2!]) t.equal(m.bytes.byteOffset, 0, 'each message owns its buffer');
+  for (const m of [...s1!, ...s2!]) t.equal(m.bytes.byteOffset, 0, 'a message spanning reads is copied into its own buffer');
   t.equal(await r.readStream(), null, 'clean EOF at a stream boundary');
+});
+
+t.test('MessageReader frames messages inside one read as views; ownBuffer copies only those', async (t) => {
+  const a = tableToIPC(tableFromArrays({ x: Int32Array.of(1, 2, 3) }), 'stream');
+  const input = new PassThrough();
+  const r = new MessageReader(input);
+  input.end(Buffer.from(concat([a, a])));
+  const s1 = (await r.readStream())!;
+  const s2 = (await r.readStream())!;
+  t.equal(s2[0]!.bytes.buffer, s1[0]!.bytes.buffer, 'both streams are views into the one read');
+  const own = ownBuffer(s2[1]!);
+  t.not(own, s2[1]!.bytes.buffer, 'a view is copied out');
+  t.same(new Uint8Array(own), s2[1]!.bytes, 'with the same bytes at offset 0');
+  const single = await new Promise<IpcMessage>((resolve) => {
+    const p = new PassThrough();
+    const rr = new MessageReader(p);
+    const m = a.subarray(0, new DataView(a.buffer, a.byteOffset).getInt32(4, true) + 8); // the schema message alone
+    p.end(Buffer.from(m));
+    void rr.next().then((x) => resolve(x as IpcMessage));
+  });
+  t.equal(ownBuffer(single).byteLength, single.bytes.byteLength, 'a message filling its read is moved as is');
 });
 
 t.test('MessageReader rejects absurd lengths', async (t) => {

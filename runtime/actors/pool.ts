@@ -3,7 +3,8 @@
 // state; see docs/design.md). A thread that dies fails exactly the executions it hosted and is
 // replaced; every other execution keeps running.
 import { MessageChannel, Worker, type MessagePort, type ResourceLimits, type TransferListItem } from 'node:worker_threads';
-import type { FromActor, SerializedError, ThreadStats, ToActor, WireLog } from '../../actors/messages.js';
+import type { FromActor, QueuedChunk, SerializedError, ThreadStats, ToActor, WireLog } from '../../actors/messages.js';
+import { Mailbox } from './mailbox.js';
 import { placeActor, type ThreadLoad } from '../placement.js';
 
 /** Raised when user code (or the actor runtime) fails; the message goes to DuckDB as is. */
@@ -22,6 +23,20 @@ type Request = ToActor extends infer M ? (M extends { id: number } ? Omit<M, 'id
 
 interface Pending { resolve(v: { value: unknown; logs: WireLog[] }): void; reject(e: Error): void }
 
+// Queued chunks are posted in batches: one postMessage and one wake-up of the actor thread per
+// batch instead of per 2,048-row chunk (a post cost 50–300 µs of main-thread time under load,
+// measured). A batch goes out when it holds POST_BATCH chunks or POST_BATCH_BYTES, after
+// POST_DELAY_MS otherwise, and before any other message to the thread (order is kept).
+// The chunks of a batch are copied into one exact-size buffer: one transfer, and the actor keeps
+// only the input IPC (not the request envelope around it) in a few large allocations instead of
+// thousands of small ones.
+const POST_BATCH = 64;
+const POST_BATCH_BYTES = 4 << 20;
+const POST_DELAY_MS = 2;
+
+interface Outgoing { readonly eid: string; readonly input: Uint8Array; readonly batchIndex: bigint | null }
+const align8 = (n: number): number => (n + 7) & ~7;
+
 export class ActorThreadHandle {
   worker!: Worker;
   ready!: Promise<void>;
@@ -29,6 +44,9 @@ export class ActorThreadHandle {
   readonly pending = new Map<number, Pending>();
   readonly executions = new Set<string>();
   private nextId = 1;
+  private outbox: Outgoing[] = [];
+  private outboxBytes = 0;
+  private flushTimer: NodeJS.Timeout | null = null;
 
   constructor(readonly index: number, private readonly pool: ActorPool) {
     this.spawn();
@@ -61,6 +79,7 @@ export class ActorThreadHandle {
   }
 
   private onReply(m: FromActor): void {
+    if (m.t === 'done') { for (const d of m.items) this.pool.chunksDone(d); return; }
     if (m.t !== 'reply') return;
     const p = this.pending.get(m.id);
     if (!p) return;
@@ -74,14 +93,59 @@ export class ActorThreadHandle {
     if (this.deathHandled === this.worker) return;
     this.deathHandled = this.worker;
     this.alive = false;
+    this.dropOutbox();
     const err = new ActorThreadDiedError(`actor thread ${this.index} died (${why}); its executions were lost`);
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
     this.pool.threadDied(this, err.message);
   }
 
+  /** Queues an early-acknowledged chunk; order with every later message to the thread is kept. */
+  queueChunk(eid: string, input: Uint8Array, batchIndex: bigint | null): void {
+    this.outbox.push({ eid, input, batchIndex });
+    this.outboxBytes += align8(input.byteLength);
+    if (this.flushTimer === null && !this.due) {
+      this.flushTimer = setTimeout(() => this.flush(), POST_DELAY_MS);
+    }
+  }
+
+  /** True when a full batch waits: the caller posts it (after answering DuckDB, off its critical path). */
+  get due(): boolean {
+    return this.outbox.length >= POST_BATCH || this.outboxBytes >= POST_BATCH_BYTES;
+  }
+
+  /** Posts the queued chunks now (before any other message, and before waiting on the actor). */
+  flush(): void {
+    if (this.flushTimer !== null) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = null;
+    }
+    if (this.outbox.length === 0) return;
+    const pending = this.outbox;
+    const buffer = new ArrayBuffer(this.outboxBytes);
+    const bytes = new Uint8Array(buffer);
+    this.outbox = [];
+    this.outboxBytes = 0;
+    const items: QueuedChunk[] = [];
+    let at = 0;
+    for (const p of pending) {
+      bytes.set(p.input, at);
+      items.push({ eid: p.eid, offset: at, length: p.input.byteLength, batchIndex: p.batchIndex });
+      at += align8(p.input.byteLength);
+    }
+    if (this.alive) this.worker.postMessage({ t: 'chunks', buffer, items } satisfies ToActor, [buffer]);
+  }
+
+  private dropOutbox(): void {
+    if (this.flushTimer !== null) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    this.outbox = [];
+    this.outboxBytes = 0;
+  }
+
   request(msg: Request, transfer: TransferListItem[] = []): Promise<{ value: unknown; logs: WireLog[] }> {
     if (!this.alive) return Promise.reject(new ActorThreadDiedError(`actor thread ${this.index} is not running`));
+    this.flush();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
@@ -106,7 +170,13 @@ export interface ActorPoolOptions {
   readonly spillRoot?: string;
 }
 
-interface Route { readonly thread: ActorThreadHandle; lost: string | null; lastUsed: number }
+interface Route {
+  readonly thread: ActorThreadHandle;
+  lost: string | null;
+  lastUsed: number;
+  /** Early acknowledgement state; undefined until the first process call decided, null = synchronous. */
+  mailbox?: Mailbox | null;
+}
 
 export class ActorPool {
   readonly functionsModule: string;
@@ -123,7 +193,10 @@ export class ActorPool {
 
   constructor(opts: ActorPoolOptions) {
     this.functionsModule = opts.functionsModule;
-    this.resourceLimits = opts.resourceLimits;
+    // A small young generation: actor threads mostly hold long-lived batches, and each semi-space
+    // V8 grows (16 MB by default) is resident memory per thread. Measured: −28 MB peak RSS for
+    // buffer_input over 1e7 rows with 2 threads, no measurable throughput change.
+    this.resourceLimits = { maxYoungGenerationSizeMb: 8, ...opts.resourceLimits };
     this.kernels = opts.kernels;
     this.spillRoot = opts.spillRoot;
     this.threadBudgetBytes = opts.memoryBudgetBytes === undefined ? undefined : Math.floor(opts.memoryBudgetBytes / Math.max(1, opts.threads));
@@ -171,10 +244,23 @@ export class ActorPool {
     return out;
   }
 
+  /** The execution's mailbox (`create` decides on the first call whether it has one). */
+  mailbox(eid: string, create: () => Mailbox | null): Mailbox | null {
+    const r = this.routes.get(eid);
+    if (!r) return null;
+    if (r.mailbox === undefined) r.mailbox = create();
+    return r.mailbox;
+  }
+
+  chunksDone(d: Parameters<Mailbox['done']>[0]): void {
+    this.routes.get(d.eid)?.mailbox?.done(d);
+  }
+
   /** Forgets an execution (after its destructor, or a failed sink init). */
   forget(eid: string): void {
     const r = this.routes.get(eid);
     if (!r) return;
+    r.mailbox?.close();
     r.thread.executions.delete(eid);
     this.routes.delete(eid);
   }
@@ -212,6 +298,7 @@ export class ActorPool {
     for (const eid of t.executions) {
       const r = this.routes.get(eid);
       if (r) r.lost = `its actor thread ${t.index} died (${why.replace(/^actor thread \d+ died \((.*)\).*$/, '$1')})`;
+      r?.mailbox?.close(); // waiters re-check the route and fail with the reason above
     }
     t.executions.clear();
     if (!this.closing) t.spawn(); // replace the thread; the lost routes keep answering with the reason

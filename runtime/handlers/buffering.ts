@@ -1,15 +1,22 @@
 // table_buffering_process / _combine / _destructor: the per-chunk hot path. The main thread reads
 // only the execution id and where the input batch lies, then moves the request's own ArrayBuffer
 // to the actor's thread: the chunk is decoded there and kept there, never copied.
+//
+// Functions declaring `stateId: 'execution'` are answered before their actor has run the chunk
+// (runtime/actors/mailbox.ts): the answer is the execution id either way, and the queue to the
+// actor is bounded. Everything else waits for the actor's answer.
 import type { RequestContext } from '../connection.js';
 import { requestBlob } from '../connection.js';
 import { NestedRow } from '../wire/nested.js';
-import { ProtocolError } from '../wire/message.js';
+import { ownBuffer, ProtocolError } from '../wire/message.js';
 import { stateIdResult, unaryResult, zeroFieldResult } from '../wire/envelope.js';
+import { concat } from '../wire/encode.js';
 import { encodeRow } from '../protocol/encode.js';
 import { schemaOf } from '../protocol/cache.js';
 import type { CombineReply, ProcessReply } from '../../actors/messages.js';
 import { executionKey } from '../core.js';
+import { ActorCallError } from '../actors/pool.js';
+import { Mailbox } from '../actors/mailbox.js';
 
 function executionOf(row: NestedRow): { key: string; id: Uint8Array } {
   const id = row.bytes('execution_id');
@@ -20,27 +27,74 @@ function executionOf(row: NestedRow): { key: string; id: Uint8Array } {
 export async function handleProcess(ctx: RequestContext): Promise<void> {
   const blob = requestBlob(ctx.batch);
   const row = NestedRow.parse(blob);
-  const { key } = executionOf(row);
+  const { key, id } = executionOf(row);
   const input = row.bytes('input_batch');
   if (!input) throw new ProtocolError('table_buffering_process request carries no input_batch');
   const batchIndex = row.has('batch_index') ? row.int64('batch_index') : null;
-  const thread = ctx.core.pool.route(key);
-  const buffer = ctx.batch.bytes.buffer as ArrayBuffer;
-  const r = await thread.request(
-    { t: 'process', eid: key, buffer, offset: input.byteOffset, length: input.byteLength, batchIndex },
-    [buffer],
-  );
+  const { pool } = ctx.core;
+  const thread = pool.route(key);
+  const mailbox = pool.mailbox(key, () => {
+    const fn = ctx.core.fn(row.string('function_name') ?? '');
+    return fn.metadata.stateId === 'execution' ? new Mailbox(id.slice()) : null;
+  });
   ctx.core.metrics.chunks++;
-  await ctx.conn.write(unaryResult(stateIdResult((r.value as ProcessReply).stateId), r.logs));
+  if (mailbox) {
+    if (mailbox.error) throw new ActorCallError(mailbox.error, mailbox.takeLogs());
+    mailbox.queued(input.byteLength);
+    thread.queueChunk(key, input, batchIndex);
+    if (mailbox.full) {
+      thread.flush();
+      await mailbox.room();
+      pool.route(key); // throws if the actor's thread died meanwhile
+      if (mailbox.error) throw new ActorCallError(mailbox.error, mailbox.takeLogs());
+    }
+    const written = ctx.conn.write(mailbox.response());
+    if (thread.due) thread.flush();
+    await written;
+    return;
+  }
+  const buffer = ownBuffer(ctx.batch);
+  const offset = input.byteOffset - ctx.batch.bytes.byteOffset;
+  const r = await thread.request({ t: 'process', eid: key, buffer, offset, length: input.byteLength, batchIndex }, [buffer]);
+  const stateId = (r.value as ProcessReply).stateId;
+  // The usual answer (the execution id, no logs) is the same bytes every time: encode it once.
+  if (r.logs.length === 0 && sameBytes(stateId, id)) {
+    let ack = acks.get(key);
+    if (!ack) {
+      if (acks.size >= 256) acks.delete(acks.keys().next().value!);
+      acks.set(key, (ack = concat(unaryResult(stateIdResult(id)))));
+    }
+    await ctx.conn.write([ack]);
+    return;
+  }
+  await ctx.conn.write(unaryResult(stateIdResult(stateId), r.logs));
+}
+
+/** Encoded process answers of recent synchronous executions (state id = execution id). */
+const acks = new Map<string, Uint8Array>();
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false;
+  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 export async function handleCombine(ctx: RequestContext): Promise<void> {
   const row = NestedRow.parse(requestBlob(ctx.batch));
   const { key } = executionOf(row);
   const stateIds = (row.binaryList('state_ids') ?? []).map((s) => s.slice());
-  const r = await ctx.core.pool.route(key).request({ t: 'combine', eid: key, stateIds });
+  const mailbox = ctx.core.pool.mailbox(key, () => null);
+  let r;
+  try {
+    r = await ctx.core.pool.route(key).request({ t: 'combine', eid: key, stateIds });
+  } catch (e) {
+    // Lines logged by queued process calls precede the failure, as they would have without queueing.
+    if (mailbox && e instanceof ActorCallError) e.logs.unshift(...mailbox.takeLogs());
+    throw e;
+  }
   const ids = (r.value as CombineReply).finalizeStateIds;
-  await ctx.conn.write(unaryResult([encodeRow(schemaOf(ctx.protocol.tables.combineResult), { finalize_state_ids: ids })], r.logs));
+  const logs = mailbox ? [...mailbox.takeLogs(), ...r.logs] : r.logs;
+  await ctx.conn.write(unaryResult([encodeRow(schemaOf(ctx.protocol.tables.combineResult), { finalize_state_ids: ids })], logs));
 }
 
 /** Best effort by protocol: never fails, tolerates an unknown or lost execution. */

@@ -44,7 +44,7 @@ class PortQueue {
   }
 
   send(m: FinalizeIn): void {
-    if (!this.closed) this.port.postMessage(m);
+    if (!this.closed) this.port.postMessage(m, m.t === 'recycle' ? [m.buffer] : []);
   }
 
   close(): void { this.port.close(); }
@@ -90,8 +90,12 @@ export async function streamFinalize(
     done = true;
   }
 
+  // The buffer of the last data batch written: DuckDB sends its next tick only after reading that
+  // batch whole, so at the next tick the buffer goes back to the actor for reuse.
+  let written: ArrayBuffer | null = null;
   for (;;) {
     const m = await conn.reader.next();
+    if (written && m !== null && m !== EOS) { items.send({ t: 'recycle', buffer: written }); written = null; }
     if (m === null) { items.send({ t: 'cancel' }); break; } // DuckDB dropped the connection
     if (m === EOS) {
       // DuckDB closed its tick stream: it wants no more rows (LIMIT, release to the pool).
@@ -108,7 +112,9 @@ export async function streamFinalize(
     const item = await items.next();
     core.pool.touch(key); // a long drain is activity, not abandonment
     if (item.t === 'tick') {
-      await conn.write([item.bytes]);
+      // One write for the tick (logs, then the data batch).
+      await conn.write(item.logs ? [item.logs, item.bytes] : [item.bytes]);
+      written = item.bytes.buffer as ArrayBuffer;
       items.send({ t: 'credit', n: 1 });
       continue;
     }

@@ -40,18 +40,18 @@ function framePrefix(b: Builder): Uint8Array {
 export interface ColumnNode { readonly length: number; readonly nullCount: number }
 
 /**
- * Encodes a record batch message from already laid-out column buffers. `buffers` follow Arrow's
- * pre-order flattening (validity, offsets, data …); an empty array stands for an absent buffer.
- * Returns the message as parts to write back to back.
+ * The framed header of a record batch message whose body buffers have the given byte lengths,
+ * laid out back to back, each padded to 8 bytes. Returns the prefix ([continuation][len][fb][pad])
+ * and where each buffer starts in the body.
  */
-export function batchMessage(length: number, nodes: readonly ColumnNode[], buffers: readonly Uint8Array[], meta?: ReadonlyMap<string, string>): Uint8Array[] {
+export function batchHeader(length: number, nodes: readonly ColumnNode[], bufferLengths: readonly number[], meta?: ReadonlyMap<string, string>): { prefix: Uint8Array; offsets: number[]; bodyLength: number } {
   const b = new Builder(256);
   const kv = metadataVector(b, meta, (bb, d) => FbMessage.createCustomMetadataVector(bb, d));
   let bodyLength = 0;
   const offsets: number[] = [];
-  for (const buf of buffers) { offsets.push(bodyLength); bodyLength += pad8(buf.byteLength); }
-  FbRecordBatch.startBuffersVector(b, buffers.length);
-  for (let i = buffers.length - 1; i >= 0; i--) FbBuffer.createBuffer(b, BigInt(offsets[i]!), BigInt(buffers[i]!.byteLength));
+  for (const n of bufferLengths) { offsets.push(bodyLength); bodyLength += pad8(n); }
+  FbRecordBatch.startBuffersVector(b, bufferLengths.length);
+  for (let i = bufferLengths.length - 1; i >= 0; i--) FbBuffer.createBuffer(b, BigInt(offsets[i]!), BigInt(bufferLengths[i]!));
   const buffersVec = b.endVector();
   FbRecordBatch.startNodesVector(b, nodes.length);
   for (let i = nodes.length - 1; i >= 0; i--) FieldNode.createFieldNode(b, BigInt(nodes[i]!.length), BigInt(nodes[i]!.nullCount));
@@ -62,7 +62,17 @@ export function batchMessage(length: number, nodes: readonly ColumnNode[], buffe
   FbRecordBatch.addBuffers(b, buffersVec);
   const rb = FbRecordBatch.endRecordBatch(b);
   b.finish(FbMessage.createMessage(b, MetadataVersion.V5, MessageHeader.RecordBatch, rb, BigInt(bodyLength), kv));
-  const parts: Uint8Array[] = [framePrefix(b)];
+  return { prefix: framePrefix(b), offsets, bodyLength };
+}
+
+/**
+ * Encodes a record batch message from already laid-out column buffers. `buffers` follow Arrow's
+ * pre-order flattening (validity, offsets, data …); an empty array stands for an absent buffer.
+ * Returns the message as parts to write back to back.
+ */
+export function batchMessage(length: number, nodes: readonly ColumnNode[], buffers: readonly Uint8Array[], meta?: ReadonlyMap<string, string>): Uint8Array[] {
+  const { prefix } = batchHeader(length, nodes, buffers.map((x) => x.byteLength), meta);
+  const parts: Uint8Array[] = [prefix];
   for (const buf of buffers) {
     if (buf.byteLength > 0) parts.push(buf);
     const p = pad8(buf.byteLength) - buf.byteLength;

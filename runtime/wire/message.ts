@@ -12,7 +12,7 @@ export { MessageHeader };
 
 /** A message in its own ArrayBuffer: [0xFFFFFFFF][int32 len][flatbuffer][pad][body]. */
 export interface IpcMessage {
-  /** The whole message; `bytes.buffer` holds nothing else, so it can be transferred to a thread. */
+  /** The whole message; may be a view into a larger read buffer (see ownBuffer). */
   readonly bytes: Uint8Array;
   readonly headerType: MessageHeader;
   readonly bodyOffset: number;
@@ -66,6 +66,16 @@ export function schemaHeader(m: IpcMessage): FbSchema {
   const s = m.fb.header(new FbSchema()) as FbSchema | null;
   if (!s) throw new ProtocolError('schema message without header');
   return s;
+}
+
+/**
+ * The message in an ArrayBuffer holding nothing else (byte 0 = the message's first byte), which
+ * can be moved to another thread: its own buffer when it has one, else a copy.
+ */
+export function ownBuffer(m: IpcMessage): ArrayBuffer {
+  const b = m.bytes;
+  if (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength) return b.buffer as ArrayBuffer;
+  return b.slice().buffer;
 }
 
 /** The bytes of body buffer `i` of a record batch (a view, no copy). */

@@ -49,6 +49,7 @@ function layoutOf(schema: FbSchema): Layout {
 
 // Request schemas repeat byte for byte on every call; cache their layout by content.
 const layouts = new Map<string, Layout>();
+let last: { readonly key: Buffer; readonly layout: Layout } | null = null;
 
 interface Span { readonly metaStart: number; readonly metaLength: number; readonly end: number }
 
@@ -84,8 +85,12 @@ export class NestedRow {
   static parse(blob: Uint8Array): NestedRow {
     const s1 = messageAt(blob, 0);
     if (!s1) throw new ProtocolError('nested IPC blob has no schema');
-    const schemaKey = Buffer.from(blob.buffer, blob.byteOffset + s1.metaStart, s1.metaLength).toString('latin1');
-    let layout = layouts.get(schemaKey);
+    const schemaBytes = Buffer.from(blob.buffer, blob.byteOffset + s1.metaStart, s1.metaLength);
+    // Consecutive requests nearly always share their schema: a byte comparison with the last one
+    // avoids building a string key per chunk.
+    let layout = last !== null && last.key.equals(schemaBytes) ? last.layout : undefined;
+    const schemaKey = layout ? '' : schemaBytes.toString('latin1');
+    layout ??= layouts.get(schemaKey);
     const m1 = fbAt(blob, s1);
     if (m1.headerType() !== MessageHeader.Schema) throw new ProtocolError('nested IPC blob does not start with a schema');
     if (!layout) {
@@ -93,6 +98,7 @@ export class NestedRow {
       if (layouts.size > 256) layouts.clear();
       layouts.set(schemaKey, layout);
     }
+    if (last === null || last.layout !== layout) last = { key: Buffer.from(schemaBytes), layout };
     const s2 = messageAt(blob, s1.end);
     if (!s2) throw new ProtocolError('nested IPC blob has no record batch');
     const m2 = fbAt(blob, s2);

@@ -1,6 +1,12 @@
 // Splits a byte stream (socket or stdin) into IPC messages. Pull-based: the connection asks for
 // the next message, so a slow handler makes the kernel push back on DuckDB (no unbounded queue).
+//
+// Hot path (one process request = schema + batch + EOS, ~17 KB, usually one socket read): every
+// message that is already buffered is framed synchronously, without a promise per step; the
+// flatbuffer header is read in place and the message is copied once, into its own buffer.
 import type { Readable } from 'node:stream';
+import { ByteBuffer } from 'flatbuffers';
+import { Message as FbMessage } from 'apache-arrow/fb/message';
 import { parseMessage, ProtocolError, type IpcMessage } from './message.js';
 
 /** End of one IPC stream (the 8-byte EOS marker, or a legacy 4-byte zero length). */
@@ -10,6 +16,9 @@ export type ReadItem = IpcMessage | typeof EOS | null; // null = end of connecti
 // Limits against absurd lengths: a bad frame must fail the connection, not allocate gigabytes.
 const MAX_METADATA = 64 << 20;
 const MAX_BODY = 2 ** 31 - 1;
+
+/** Sentinel of `tryNext`: the message is not complete yet. */
+const MORE = Symbol('MORE');
 
 export class MessageReader {
   private chunks: Buffer[] = [];
@@ -37,13 +46,13 @@ export class MessageReader {
     w?.();
   }
 
-  private async need(n: number): Promise<boolean> {
-    while (this.buffered < n) {
-      if (this.error) throw this.error;
-      if (this.ended) return false;
-      this.input.resume();
-      await new Promise<void>((r) => (this.wake = r));
-    }
+  /** Waits for more bytes; false when the input ended (or failed: then it throws). */
+  private async more(): Promise<boolean> {
+    if (this.error) throw this.error;
+    if (this.ended) return false;
+    this.input.resume();
+    await new Promise<void>((r) => (this.wake = r));
+    if (this.error) throw this.error;
     return true;
   }
 
@@ -56,11 +65,23 @@ export class MessageReader {
     for (const c of this.chunks) {
       if (skip >= c.length) { skip -= c.length; continue; }
       const take = Math.min(c.length - skip, need);
-      out.set(c.subarray(skip, skip + take), pos);
+      out.set(take === c.length ? c : c.subarray(skip, skip + take), pos);
       pos += take; need -= take; skip = 0;
       if (need === 0) break;
     }
     return out;
+  }
+
+  /** `n` bytes at `from` as a view when one chunk holds them, else as a copy. */
+  private view(from: number, n: number): Uint8Array {
+    const c = this.chunks[0]!;
+    return from + n <= c.length ? c.subarray(from, from + n) : this.peek(from, n);
+  }
+
+  private int32At(pos: number): number {
+    const c = this.chunks[0]!;
+    if (pos + 4 <= c.length) return c.readInt32LE(pos);
+    return Buffer.from(this.peek(pos, 4)).readInt32LE(0);
   }
 
   private consume(n: number): void {
@@ -72,45 +93,75 @@ export class MessageReader {
     }
   }
 
-  /** The next message, EOS, or null when the peer closed the connection at a message boundary. */
-  async next(): Promise<ReadItem> {
-    if (!(await this.need(4))) {
-      if (this.buffered === 0) return null;
-      throw new ProtocolError('connection closed inside a message prefix');
-    }
-    const head = this.peek(0, 4);
-    const first = new DataView(head.buffer).getInt32(0, true);
+  /** The next message if it is completely buffered, else MORE. Never waits. */
+  private tryNext(): IpcMessage | typeof EOS | typeof MORE {
+    if (this.buffered < 4) return MORE;
+    const first = this.int32At(0);
     let prefix = 4;
     let metaLen = first;
     if (first === -1) {
-      if (!(await this.need(8))) throw new ProtocolError('connection closed inside a message prefix');
-      metaLen = new DataView(this.peek(4, 4).buffer).getInt32(0, true);
+      if (this.buffered < 8) return MORE;
+      metaLen = this.int32At(4);
       prefix = 8;
     }
     if (metaLen === 0) { this.consume(prefix); return EOS; }
     if (metaLen < 0 || metaLen > MAX_METADATA) throw new ProtocolError(`invalid IPC metadata length ${metaLen}`);
-    if (!(await this.need(prefix + metaLen))) throw new ProtocolError('connection closed inside a message header');
-    const meta = this.peek(prefix, metaLen);
-    const probe = parseMessage(meta, 0, metaLen);
-    if (probe.bodyLength < 0 || probe.bodyLength > MAX_BODY) throw new ProtocolError(`invalid IPC body length ${probe.bodyLength}`);
-    const total = prefix + metaLen + probe.bodyLength;
-    if (!(await this.need(total))) throw new ProtocolError('connection closed inside a message body');
-    // One exact-size ArrayBuffer per message: it can be moved to an actor thread as is, and the
-    // body stays 8-byte aligned (prefix + padded metadata are multiples of 8).
-    const bytes = new Uint8Array(new ArrayBuffer(total));
-    this.peek(0, total, bytes, 0);
+    if (this.buffered < prefix + metaLen) return MORE;
+    let bodyLength: number;
+    try {
+      bodyLength = Number(FbMessage.getRootAsMessage(new ByteBuffer(this.view(prefix, metaLen))).bodyLength());
+    } catch (e) {
+      throw new ProtocolError(`malformed IPC message header: ${(e as Error).message}`);
+    }
+    if (!(bodyLength >= 0 && bodyLength <= MAX_BODY)) throw new ProtocolError(`invalid IPC body length ${bodyLength}`);
+    const total = prefix + metaLen + bodyLength;
+    if (this.buffered < total) return MORE;
+    // A message inside one socket read is a view into it (Node gives every read its own buffer);
+    // one that spans reads is copied into a buffer of its own. Either way nothing is copied twice:
+    // whoever moves a message to another thread takes it with ownBuffer().
+    const c = this.chunks[0]!;
+    let bytes: Uint8Array;
+    if (total <= c.length) bytes = new Uint8Array(c.buffer, c.byteOffset, total);
+    else {
+      bytes = new Uint8Array(Buffer.allocUnsafeSlow(total).buffer, 0, total); // not zero-filled: overwritten
+      this.peek(0, total, bytes, 0);
+    }
     this.consume(total);
     return parseMessage(bytes, prefix, metaLen);
+  }
+
+  /** The end of input: null at a message boundary, else the stream was cut. */
+  private atEnd(): null {
+    if (this.buffered === 0) return null;
+    throw new ProtocolError(this.buffered < 8 ? 'connection closed inside a message prefix' : 'connection closed inside a message');
+  }
+
+  /** The next message, EOS, or null when the peer closed the connection at a message boundary. */
+  async next(): Promise<ReadItem> {
+    for (;;) {
+      const m = this.tryNext();
+      if (m !== MORE) return m;
+      if (!(await this.more())) {
+        const again = this.tryNext(); // bytes that arrived together with the end
+        if (again !== MORE) return again;
+        return this.atEnd();
+      }
+    }
   }
 
   /** Reads one whole stream: schema, batches, EOS. Returns null on a clean end of connection. */
   async readStream(): Promise<IpcMessage[] | null> {
     const out: IpcMessage[] = [];
     for (;;) {
-      const m = await this.next();
-      if (m === null) {
-        if (out.length === 0) return null;
-        throw new ProtocolError('connection closed inside an IPC stream');
+      let m = this.tryNext();
+      while (m === MORE) {
+        if (!(await this.more())) {
+          m = this.tryNext();
+          if (m === MORE) {
+            if (this.atEnd() === null && out.length === 0) return null;
+            throw new ProtocolError('connection closed inside an IPC stream');
+          }
+        } else m = this.tryNext();
       }
       if (m === EOS) return out;
       out.push(m);
