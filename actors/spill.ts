@@ -84,6 +84,11 @@ export function removeProcessSpillDirs(root: string, pid = process.pid): void {
   for (const name of names) if (name.startsWith(`${pid}-`)) rmSync(join(root, name), { recursive: true, force: true });
 }
 
+/** The spill directory of one actor thread (configureSpill's choice, named for the main thread). */
+export function threadSpillDir(root: string, workerThreadId: number, pid = process.pid): string {
+  return join(root, `${pid}-${workerThreadId}`);
+}
+
 /** Writes `batches` (one schema) as an IPC stream file only we can read. Returns its size. */
 export function writeSegment(file: string, batches: readonly RecordBatch[]): number {
   const bytes = RecordBatchStreamWriter.writeAll(batches as RecordBatch[]).toUint8Array(true);
@@ -198,7 +203,7 @@ let threadManager: SpillManager | null = null;
 /** Sets this thread's spill manager (host.ts does, from workerData); null turns spilling off. */
 export function configureSpill(opts: { budgetBytes?: number; root?: string } | null): SpillManager | null {
   if (!opts || opts.budgetBytes === undefined || !(opts.budgetBytes >= 0) || !opts.root) return (threadManager = null);
-  return (threadManager = new SpillManager({ budgetBytes: opts.budgetBytes, dir: join(opts.root, `${process.pid}-${threadId}`) }));
+  return (threadManager = new SpillManager({ budgetBytes: opts.budgetBytes, dir: threadSpillDir(opts.root, threadId) }));
 }
 
 /** This thread's spill manager, if spilling is configured. */

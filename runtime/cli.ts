@@ -2,6 +2,7 @@
 // vgi-actors serve [--fixtures | <module>] [--unix PATH --idle-timeout SEC] [--threads N]
 //                  [--catalog NAME] [--schema NAME] [--execution-ttl SEC]
 //                  [--memory-budget BYTES|NNMB|NNGB] [--spill-dir DIR]
+//                  [--call-deadline SEC] [--thread-heap-mb MB]
 // Without --unix the process serves stdio by relaying to the per-user actor host.
 // Unknown flags are ignored (the launcher and DuckDB's tests append their own).
 import { fileURLToPath } from 'node:url';
@@ -22,12 +23,14 @@ interface Cli {
   executionTtlSec: number | undefined;
   memoryBudget: string | undefined;
   spillDir: string | undefined;
+  callDeadlineSec: number | undefined;
+  threadHeapMb: number | undefined;
 }
 
-const VALUE_FLAGS = new Set(['--unix', '--idle-timeout', '--threads', '--catalog', '--schema', '--execution-ttl', '--memory-budget', '--spill-dir']);
+const VALUE_FLAGS = new Set(['--unix', '--idle-timeout', '--threads', '--catalog', '--schema', '--execution-ttl', '--memory-budget', '--spill-dir', '--call-deadline', '--thread-heap-mb']);
 
 export function parseArgs(argv: readonly string[]): Cli {
-  const cli: Cli = { command: null, module: null, fixtures: false, unix: null, idleTimeout: 0, threads: undefined, catalog: undefined, schema: undefined, executionTtlSec: undefined, memoryBudget: undefined, spillDir: undefined };
+  const cli: Cli = { command: null, module: null, fixtures: false, unix: null, idleTimeout: 0, threads: undefined, catalog: undefined, schema: undefined, executionTtlSec: undefined, memoryBudget: undefined, spillDir: undefined, callDeadlineSec: undefined, threadHeapMb: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
@@ -41,6 +44,8 @@ export function parseArgs(argv: readonly string[]): Cli {
       else if (flag === '--execution-ttl') cli.executionTtlSec = Math.max(0, Number(v) || 0);
       else if (flag === '--memory-budget') cli.memoryBudget = v;
       else if (flag === '--spill-dir') cli.spillDir = v;
+      else if (flag === '--call-deadline') cli.callDeadlineSec = nonNegative(v, flag);
+      else if (flag === '--thread-heap-mb') cli.threadHeapMb = nonNegative(v, flag) || undefined;
       else cli.schema = v;
     } else if (flag === '--fixtures') cli.fixtures = true;
     else if (flag.startsWith('-')) continue; // unknown flags are tolerated
@@ -48,6 +53,14 @@ export function parseArgs(argv: readonly string[]): Cli {
     else if (cli.module === null) cli.module = a;
   }
   return cli;
+}
+
+/** A number ≥ 0, or undefined (the default) with a warning when malformed. */
+function nonNegative(text: string, flag: string): number | undefined {
+  const n = Number(text);
+  if (text.trim() !== '' && Number.isFinite(n) && n >= 0) return n;
+  process.stderr.write(`vgi-actors: ignoring malformed ${flag} ${JSON.stringify(text)}\n`);
+  return undefined;
 }
 
 /** --memory-budget: bytes, NNKB/NNMB/NNGB, or `off`/`inf` (never spill); malformed = default. */
@@ -82,6 +95,8 @@ async function main(): Promise<void> {
     if (cli.executionTtlSec !== undefined) args.push('--execution-ttl', String(cli.executionTtlSec));
     if (cli.memoryBudget !== undefined) args.push('--memory-budget', cli.memoryBudget);
     if (cli.spillDir !== undefined) args.push('--spill-dir', cli.spillDir);
+    if (cli.callDeadlineSec !== undefined) args.push('--call-deadline', String(cli.callDeadlineSec));
+    if (cli.threadHeapMb !== undefined) args.push('--thread-heap-mb', String(cli.threadHeapMb));
     const identityFiles = [here, fileURLToPath(functions)];
     const idle = Number(process.env.VGI_ACTORS_HOST_IDLE_TIMEOUT ?? 30);
     process.on('SIGTERM', () => process.exit(0));
@@ -96,6 +111,8 @@ async function main(): Promise<void> {
     functions, threads: cli.threads, catalog: cli.catalog, schema: cli.schema,
     executionTtlMs: cli.executionTtlSec === undefined ? undefined : cli.executionTtlSec * 1000,
     memoryBudgetBytes: memoryBudgetBytes(cli.memoryBudget), spillDir: cli.spillDir,
+    callDeadlineMs: cli.callDeadlineSec === undefined ? undefined : cli.callDeadlineSec * 1000,
+    resourceLimits: cli.threadHeapMb ? { maxOldGenerationSizeMb: cli.threadHeapMb } : undefined,
   });
   const path = cli.unix;
   let stopping = false;

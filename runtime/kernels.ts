@@ -19,7 +19,8 @@ export interface KernelRouterOptions {
 
 export class KernelRouter {
   private pool: Piscina | null = null;
-  private readonly ports = new Set<MessagePort>();
+  /** Each actor thread's port, with the kernels it has running or queued. */
+  private readonly ports = new Map<MessagePort, Set<AbortController>>();
   private closed = false;
   private inflight = 0;
   readonly threads: number;
@@ -37,9 +38,15 @@ export class KernelRouter {
   /** Serves kernel requests arriving on `port` (one per actor thread; dropped when it closes). */
   attach(port: MessagePort): void {
     if (this.closed) { port.close(); return; }
-    this.ports.add(port);
+    this.ports.set(port, new Set());
     port.on('message', (m: KernelRequest) => this.onRequest(port, m));
-    port.on('close', () => this.ports.delete(port));
+    port.on('close', () => {
+      // The actor thread is gone (crashed, or terminated at a call deadline): nobody waits for
+      // its kernels, and one stuck in a loop would hold a kernel thread forever. Aborting a
+      // running piscina task terminates (and replaces) its thread.
+      for (const a of this.ports.get(port) ?? []) a.abort();
+      this.ports.delete(port);
+    });
     port.unref(); // the actor threads keep the process alive, not their kernel ports
   }
 
@@ -67,9 +74,12 @@ export class KernelRouter {
       this.reply(port, { id: m.id, ok: false, error: { name: 'KernelError', message: 'the kernel pool is closed' } });
       return;
     }
+    const abort = new AbortController();
+    const mine = this.ports.get(port);
+    mine?.add(abort);
     this.inflight++;
     this.piscina()
-      .run({ module: m.module, name: m.name, input: m.input }, { transferList: m.transfer })
+      .run({ module: m.module, name: m.name, input: m.input }, { transferList: m.transfer, signal: abort.signal })
       .then(
         (r: KernelTaskResult) => {
           if (r.ok) this.reply(port, { id: m.id, ok: true, output: r.output }, r.transfer);
@@ -82,14 +92,14 @@ export class KernelRouter {
           error: e instanceof Error ? serializeKernelError(e) : { name: 'KernelError', message: `the kernel thread failed: ${JSON.stringify(e) ?? String(e)}` },
         }),
       )
-      .finally(() => { this.inflight--; });
+      .finally(() => { this.inflight--; mine?.delete(abort); });
   }
 
   /** Stops serving: later requests fail, the pool's threads stop (running kernels are cut off). */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const p of this.ports) p.close();
+    for (const p of this.ports.keys()) p.close();
     this.ports.clear();
     const pool = this.pool;
     this.pool = null;

@@ -38,6 +38,14 @@ export interface RuntimeOptions {
    * of the machine's memory (or of the cgroup limit). Infinity = never spill.
    */
   readonly memoryBudgetBytes?: number;
+  /**
+   * Longest one call into user code may take (onBind, process, combine, onDestroy, or producing
+   * one finalize batch, each counted from when the main thread hands it to the actor's thread).
+   * Past it the actor's thread is terminated — the only way to stop a synchronous loop — its
+   * executions fail with a message naming the deadline, and a fresh thread replaces it.
+   * Default 5 minutes; 0 = no deadline.
+   */
+  readonly callDeadlineMs?: number;
   /** Where spill files go: `<spillDir>/vgi-actors-spill-<uid>/…` (0700). Default os.tmpdir(). */
   readonly spillDir?: string;
 }
@@ -49,6 +57,8 @@ export interface RuntimeSnapshot extends RuntimeMetrics {
   /** Bytes of spill files (memory budget). */
   readonly spilledBytes: number;
   readonly inflight: number;
+  /** Actor threads replaced after dying (a crash, the heap limit, a call deadline). */
+  readonly threadsReplaced: number;
 }
 
 export interface Runtime {
@@ -62,6 +72,8 @@ export interface Runtime {
   close(opts?: { drainMs?: number }): Promise<void>;
 }
 
+export const DEFAULT_CALL_DEADLINE_MS = 5 * 60_000;
+
 export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const specifier = moduleUrl(opts.functions);
   const functions = await loadFunctions(specifier);
@@ -72,7 +84,9 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const budget = opts.memoryBudgetBytes ?? defaultMemoryBudget();
   const spill = Number.isFinite(budget) ? spillRoot(opts.spillDir) : undefined;
   if (spill) prepareSpillRoot(spill);
-  const pool = new ActorPool({ functionsModule: specifier, threads, resourceLimits: opts.resourceLimits, kernels, memoryBudgetBytes: spill ? budget : undefined, spillRoot: spill });
+  const pool = new ActorPool({ functionsModule: specifier, threads, resourceLimits: opts.resourceLimits, kernels, memoryBudgetBytes: spill ? budget : undefined, spillRoot: spill,
+    callDeadlineMs: opts.callDeadlineMs ?? DEFAULT_CALL_DEADLINE_MS,
+  });
   await pool.start(); // (the kernel pool has no threads yet: nothing to stop if this throws)
   const log = opts.log ?? ((line: string) => { process.stderr.write(`vgi-actors: ${line}\n`); });
   const core = new RuntimeCore(functions, pool, { name: opts.catalog ?? 'example', schema: opts.schema ?? 'main' }, log);
@@ -113,6 +127,7 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
         bufferedBytes: stats.reduce((a, s) => a + s.bufferedBytes, 0),
         spilledBytes: stats.reduce((a, s) => a + (s.spilledBytes ?? 0), 0),
         inflight: core.inflight,
+        threadsReplaced: pool.threadsReplaced,
       };
     },
     async close({ drainMs = 10_000 } = {}) {

@@ -2,10 +2,12 @@
 // once and never reaped (piscina's model of replaceable, idle-reaped workers would lose actor
 // state; see docs/design.md). A thread that dies fails exactly the executions it hosted and is
 // replaced; every other execution keeps running.
+import { rmSync } from 'node:fs';
 import { MessageChannel, Worker, type MessagePort, type ResourceLimits, type TransferListItem } from 'node:worker_threads';
 import type { FromActor, QueuedChunk, SerializedError, ThreadStats, ToActor, WireLog } from '../../actors/messages.js';
 import { Mailbox } from './mailbox.js';
-import { placeActor, type ThreadLoad } from '../placement.js';
+import { pickStateless, placeActor, type ThreadLoad } from '../placement.js';
+import { threadSpillDir } from '../../actors/spill.js';
 
 /** Raised when user code (or the actor runtime) fails; the message goes to DuckDB as is. */
 export class ActorCallError extends Error {
@@ -36,9 +38,14 @@ const POST_DELAY_MS = 2;
 
 interface Outgoing { readonly eid: string; readonly input: Uint8Array; readonly batchIndex: bigint | null }
 const align8 = (n: number): number => (n + 7) & ~7;
+const noop = (): void => undefined;
+const EMPTY_STATS: ThreadStats = { actors: 0, bufferedBytes: 0, heapUsed: 0 };
+const STATS_WAIT_MS = 250;
 
 export class ActorThreadHandle {
   worker!: Worker;
+  /** The worker's threadId (Worker.threadId reads -1 once the thread has exited). */
+  threadId = -1;
   ready!: Promise<void>;
   alive = false;
   readonly pending = new Map<number, Pending>();
@@ -47,12 +54,23 @@ export class ActorThreadHandle {
   private outbox: Outgoing[] = [];
   private outboxBytes = 0;
   private flushTimer: NodeJS.Timeout | null = null;
+  /** Early-acknowledged chunks posted to the thread and not yet reported done. */
+  private chunksOut = 0;
+  /** Fires when queued chunks made no progress for a whole call deadline (see watchChunks). */
+  private chunkWatch: NodeJS.Timeout | null = null;
+  /** Why the runtime terminated this thread (a call deadline), if it did. */
+  private killReason: string | null = null;
+  /** The thread's counters as of its last stats answer (see ActorPool.stats). */
+  lastStats: ThreadStats = EMPTY_STATS;
+  /** Why the thread last died; finalize streams cut off by the death quote it. */
+  lastDeath: string | null = null;
 
   constructor(readonly index: number, private readonly pool: ActorPool) {
     this.spawn();
   }
 
   spawn(): void {
+    this.killReason = null;
     // A dedicated channel for params.runKernel (runtime/kernels.ts): kernel traffic never queues
     // behind this thread's control messages.
     const kernels = this.pool.kernels ? new MessageChannel() : null;
@@ -65,6 +83,7 @@ export class ActorThreadHandle {
     });
     if (kernels) this.pool.kernels!.attach(kernels.port1);
     this.worker = w;
+    this.threadId = w.threadId;
     w.stdout.resume();
     this.ready = new Promise<void>((resolve, reject) => {
       const onMessage = (m: FromActor): void => {
@@ -72,14 +91,29 @@ export class ActorThreadHandle {
         this.onReply(m);
       };
       w.on('message', onMessage);
-      w.once('error', (e) => { if (!this.alive) reject(e); this.onDeath(`error: ${e.message}`); });
-      w.once('exit', (code) => { if (!this.alive) reject(new ActorThreadDiedError(`actor thread ${this.index} exited during start-up (code ${code})`)); this.onDeath(`exit code ${code}`); });
+      // A thread that fails with 'error' (e.g. its heap limit) emits 'exit' too, after onDeath has
+      // spawned its replacement: events of a worker that is no longer this handle's are ignored,
+      // or that late 'exit' would fail the replacement's executions and spawn a second one.
+      w.once('error', (e) => {
+        if (this.worker !== w) return;
+        if (!this.alive) reject(e);
+        this.onDeath(`error: ${e.message}`);
+      });
+      w.once('exit', (code) => {
+        if (this.worker !== w) return;
+        if (!this.alive) reject(new ActorThreadDiedError(`actor thread ${this.index} exited during start-up (code ${code})`));
+        this.onDeath(`exit code ${code}`);
+      });
     });
     this.ready.catch(() => undefined);
   }
 
   private onReply(m: FromActor): void {
-    if (m.t === 'done') { for (const d of m.items) this.pool.chunksDone(d); return; }
+    if (m.t === 'done') {
+      for (const d of m.items) { this.chunksOut -= d.chunks; this.pool.chunksDone(d); }
+      this.watchChunks();
+      return;
+    }
     if (m.t !== 'reply') return;
     const p = this.pending.get(m.id);
     if (!p) return;
@@ -94,10 +128,51 @@ export class ActorThreadHandle {
     this.deathHandled = this.worker;
     this.alive = false;
     this.dropOutbox();
+    if (this.killReason) why = this.killReason;
+    this.lastDeath = why;
     const err = new ActorThreadDiedError(`actor thread ${this.index} died (${why}); its executions were lost`);
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
     this.pool.threadDied(this, err.message);
+  }
+
+  /**
+   * Arms a call deadline for `what`; the returned function disarms it. A call still running at the
+   * deadline gets its thread terminated: JavaScript offers no other way to stop a synchronous
+   * loop, and a thread's actors share its event loop, so every execution on it is lost (and
+   * failed with this reason) while the thread is replaced.
+   */
+  deadline(what: string): () => void {
+    const ms = this.pool.callDeadlineMs;
+    if (!ms) return noop;
+    const timer = setTimeout(() => this.kill(`${what} ran past the call deadline of ${ms / 1000} s`), ms);
+    timer.unref();
+    return () => clearTimeout(timer);
+  }
+
+  /** Terminates the thread; its 'exit' event fails its executions with `why`. */
+  kill(why: string): void {
+    if (!this.alive || this.killReason) return;
+    this.killReason = why;
+    void this.worker.terminate();
+  }
+
+  /**
+   * Early-acknowledged chunks have no pending request to time, so the thread is watched instead:
+   * while chunks are outstanding, it must report some of them done within every call deadline
+   * (each report restarts the clock, so one deadline bounds one process call, queueing aside).
+   */
+  private watchChunks(): void {
+    const ms = this.pool.callDeadlineMs;
+    if (!ms) return;
+    if (this.chunksOut <= 0) {
+      if (this.chunkWatch) clearTimeout(this.chunkWatch);
+      this.chunkWatch = null;
+      return;
+    }
+    if (this.chunkWatch) { this.chunkWatch.refresh(); return; }
+    this.chunkWatch = setTimeout(() => { this.chunkWatch = null; this.kill(`a queued process call ran past the call deadline of ${ms / 1000} s`); }, ms);
+    this.chunkWatch.unref();
   }
 
   /** Queues an early-acknowledged chunk; order with every later message to the thread is kept. */
@@ -133,12 +208,18 @@ export class ActorThreadHandle {
       items.push({ eid: p.eid, offset: at, length: p.input.byteLength, batchIndex: p.batchIndex });
       at += align8(p.input.byteLength);
     }
-    if (this.alive) this.worker.postMessage({ t: 'chunks', buffer, items } satisfies ToActor, [buffer]);
+    if (!this.alive) return;
+    this.worker.postMessage({ t: 'chunks', buffer, items } satisfies ToActor, [buffer]);
+    this.chunksOut += items.length;
+    this.watchChunks();
   }
 
   private dropOutbox(): void {
     if (this.flushTimer !== null) clearTimeout(this.flushTimer);
     this.flushTimer = null;
+    if (this.chunkWatch) clearTimeout(this.chunkWatch);
+    this.chunkWatch = null;
+    this.chunksOut = 0;
     this.outbox = [];
     this.outboxBytes = 0;
   }
@@ -147,14 +228,18 @@ export class ActorThreadHandle {
     if (!this.alive) return Promise.reject(new ActorThreadDiedError(`actor thread ${this.index} is not running`));
     this.flush();
     const id = this.nextId++;
-    return new Promise((resolve, reject) => {
+    // Every call but stats runs user code. (A late stats answer only means the thread is busy with
+    // a call that has its own deadline; metrics() does not wait for it, see ActorPool.stats.)
+    const disarm = msg.t === 'stats' ? noop : this.deadline(msg.t === 'finalize' ? 'a finalize producer' : `the ${msg.t} call`);
+    return new Promise<{ value: unknown; logs: WireLog[] }>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.worker.postMessage({ ...msg, id } as ToActor, transfer);
-    });
+    }).finally(disarm);
   }
 
   load(): ThreadLoad {
-    return { index: this.index, alive: this.alive, actors: this.executions.size, inflight: this.pending.size };
+    // Queued chunks count as calls in flight: the thread is busy running them.
+    return { index: this.index, alive: this.alive, actors: this.executions.size, inflight: this.pending.size + this.chunksOut };
   }
 }
 
@@ -168,6 +253,8 @@ export interface ActorPoolOptions {
   readonly memoryBudgetBytes?: number;
   /** Spill root (actors/spill.ts spillRoot()); required for spilling. */
   readonly spillRoot?: string;
+  /** Longest a call into user code may run before its thread is terminated; 0/unset = no limit. */
+  readonly callDeadlineMs?: number;
 }
 
 interface Route {
@@ -186,6 +273,9 @@ export class ActorPool {
   readonly spillRoot: string | undefined;
   /** Each thread's share of the memory budget. */
   readonly threadBudgetBytes: number | undefined;
+  readonly callDeadlineMs: number;
+  /** Threads replaced after dying (crash, heap limit, call deadline). */
+  threadsReplaced = 0;
   private readonly threads: ActorThreadHandle[] = [];
   private readonly routes = new Map<string, Route>();
   private closing = false;
@@ -199,6 +289,7 @@ export class ActorPool {
     this.resourceLimits = { maxYoungGenerationSizeMb: 8, ...opts.resourceLimits };
     this.kernels = opts.kernels;
     this.spillRoot = opts.spillRoot;
+    this.callDeadlineMs = opts.callDeadlineMs ?? 0;
     this.threadBudgetBytes = opts.memoryBudgetBytes === undefined ? undefined : Math.floor(opts.memoryBudgetBytes / Math.max(1, opts.threads));
     // Under tap's TypeScript loader this module is a .ts file and so is its sibling host.
     const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
@@ -285,13 +376,10 @@ export class ActorPool {
     }
   }
 
-  /** Stateless calls (bind) go to any live thread, round robin. */
+  /** Stateless calls (bind) go to the least busy live thread (runtime/placement.ts). */
   any(): ActorThreadHandle {
-    for (let i = 0; i < this.threads.length; i++) {
-      const t = this.threads[(this.roundRobin++) % this.threads.length]!;
-      if (t.alive) return t;
-    }
-    throw new ActorThreadDiedError('no actor thread is running');
+    if (!this.threads.some((t) => t.alive)) throw new ActorThreadDiedError('no actor thread is running');
+    return this.threads[pickStateless(this.threads.map((x) => x.load()), this.roundRobin++ % this.threads.length)]!;
   }
 
   threadDied(t: ActorThreadHandle, why: string): void {
@@ -301,11 +389,26 @@ export class ActorPool {
       r?.mailbox?.close(); // waiters re-check the route and fail with the reason above
     }
     t.executions.clear();
-    if (!this.closing) t.spawn(); // replace the thread; the lost routes keep answering with the reason
+    // A dead thread never deletes its spill files (the destructor that would is gone with it).
+    if (this.spillRoot) rmSync(threadSpillDir(this.spillRoot, t.threadId), { recursive: true, force: true });
+    if (this.closing) return;
+    t.spawn();
+    t.ready.then(() => { this.threadsReplaced++; }, () => undefined); // replace the thread; the lost routes keep answering with the reason
   }
 
+  /**
+   * Each thread's counters. A thread busy in user code (a long call, or one running into its
+   * deadline) answers late: after STATS_WAIT_MS its last known counters stand in, so metrics()
+   * never hangs on one thread.
+   */
   async stats(): Promise<ThreadStats[]> {
-    return Promise.all(this.threads.map(async (t) => (t.alive ? ((await t.request({ t: 'stats' })).value as ThreadStats) : { actors: 0, bufferedBytes: 0, heapUsed: 0 })));
+    return Promise.all(this.threads.map(async (t) => {
+      if (!t.alive) return EMPTY_STATS;
+      const fresh = t.request({ t: 'stats' }).then((r) => (t.lastStats = r.value as ThreadStats), () => EMPTY_STATS);
+      let timer: NodeJS.Timeout | undefined;
+      const stale = new Promise<ThreadStats>((resolve) => { timer = setTimeout(() => resolve(t.lastStats), STATS_WAIT_MS); });
+      try { return await Promise.race([fresh, stale]); } finally { clearTimeout(timer); }
+    }));
   }
 
   get executions(): number { return this.routes.size; }

@@ -21,7 +21,7 @@ class PortQueue {
   private closed = false;
   private finished = false;
 
-  constructor(private readonly port: MessagePort) {
+  constructor(private readonly port: MessagePort, private readonly thread: ActorThreadHandle) {
     port.on('message', (m: FinalizeOut) => {
       if (m.t === 'end' || m.t === 'error') this.finished = true;
       this.items.push(m);
@@ -32,12 +32,20 @@ class PortQueue {
 
   private poke(): void { const w = this.wake; this.wake = null; w?.(); }
 
+  /** The next message, within one call deadline: the producer runs user code to make it. */
   async next(): Promise<FinalizeOut> {
+    const disarm = this.thread.deadline('a finalize producer');
+    try { return await this.wait(); } finally { disarm(); }
+  }
+
+  private async wait(): Promise<FinalizeOut> {
     for (;;) {
       const m = this.items.shift();
       if (m) return m;
       if (this.closed) {
-        return { t: 'error', message: this.finished ? 'finalize stream ended twice' : 'the actor thread died while producing this finalize stream', bytes: null };
+        if (this.finished) return { t: 'error', message: 'finalize stream ended twice', bytes: null };
+        const why = this.thread.lastDeath ? ` (${this.thread.lastDeath})` : '';
+        return { t: 'error', message: `actor thread ${this.thread.index} died while producing this finalize stream${why}`, bytes: null };
       }
       await new Promise<void>((r) => (this.wake = r));
     }
@@ -66,7 +74,7 @@ export async function streamFinalize(
 ): Promise<void> {
   const { conn, core } = ctx;
   const { port1, port2 } = new MessageChannel();
-  const items = new PortQueue(port1);
+  const items = new PortQueue(port1, thread);
   try {
     await thread.request({ t: 'finalize', eid: key, finalizeStateId: view.finalizeStateId ?? new Uint8Array(0), port: port2, pushdown: view.pushdown }, [port2]);
   } catch (e) {
@@ -74,6 +82,17 @@ export async function streamFinalize(
     throw e; // answered as an init error (empty schema + EXCEPTION)
   }
   core.metrics.finalizeStreams++;
+  // The port must close however the stream ends (a write to a peer that hung up throws), or it
+  // keeps the process alive.
+  try {
+    await relayTicks(ctx, items, key, header);
+  } finally {
+    items.close();
+  }
+}
+
+async function relayTicks(ctx: RequestContext, items: PortQueue, key: string, header: Uint8Array): Promise<void> {
+  const { conn, core } = ctx;
   items.send({ t: 'credit', n: WINDOW });
   await conn.write([header]);
 
@@ -128,5 +147,4 @@ export async function streamFinalize(
     }
     done = true;
   }
-  items.close();
 }

@@ -2,7 +2,7 @@
 // does (one batch, vgi_rpc.* metadata on the batch) and reads whole response streams back.
 import { Socket } from 'node:net';
 import { Binary, Field, RecordBatch, RecordBatchReader, RecordBatchStreamWriter, Schema, makeData, Struct, vectorFromArray } from 'apache-arrow';
-import { MessageReader } from '../../runtime/wire/reader.js';
+import { MessageReader, type ReadItem } from '../../runtime/wire/reader.js';
 import { concat, EOS_BYTES } from '../../runtime/wire/encode.js';
 
 export interface Response {
@@ -65,6 +65,9 @@ export class Client {
   }
 
   send(bytes: Uint8Array): void { this.socket.write(bytes); }
+
+  /** The next IPC message, EOS, or null at the end of the connection (for stream-level tests). */
+  message(): Promise<ReadItem> { return this.reader.next(); }
 
   /** Reads one response stream; null when the worker closed the connection. */
   async read(): Promise<Response | null> {

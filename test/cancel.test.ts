@@ -1,0 +1,120 @@
+// Cancellation of a finalize stream (issue 5 §3): the producer stops and the function's onCancel
+// hook runs, whether DuckDB stops reading (LIMIT) or a client sends a `vgi_rpc.cancel` tick
+// (vgi-protocol-1.0 §2.5). The probe function's stream never ends by itself, so a query that
+// finishes proves the stream was stopped.
+import t from 'tap';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BroadcastChannel } from 'node:worker_threads';
+import { Field, Int64, Schema } from 'apache-arrow';
+import { createRuntime } from '../runtime/runtime.js';
+import { protocolFor } from '../runtime/protocol/versions.js';
+import { decodeRow, encodeRow, encodeSchemaMessage } from '../runtime/protocol/encode.js';
+import { EOS } from '../runtime/wire/reader.js';
+import { EOS_BYTES } from '../runtime/wire/encode.js';
+import { MessageHeader } from '../runtime/wire/message.js';
+import { MessageEncoder } from '../actors/codec.js';
+import { Client, requestStream } from './helpers/client.js';
+import { openDuck } from './helpers/duckdb.js';
+import { unixAttach } from './helpers/locations.js';
+import { CANCEL_CHANNEL, type CancelReport } from './fixtures/cancel-probe.js';
+
+const v2 = protocolFor('2.0.0');
+const dir = mkdtempSync(join(tmpdir(), 'vgi-cancel-'));
+const sock = join(dir, 'w.sock');
+const rt = await createRuntime({ functions: new URL('./fixtures/cancel-probe.ts', import.meta.url), threads: 2, log: () => undefined });
+await rt.listen(sock);
+t.teardown(() => rt.close({ drainMs: 0 }));
+
+const reports: CancelReport[] = [];
+const channel = new BroadcastChannel(CANCEL_CHANNEL);
+channel.onmessage = (e) => { reports.push((e as MessageEvent<CancelReport>).data); };
+t.teardown(() => channel.close());
+
+async function nextReport(ms = 20_000): Promise<CancelReport> {
+  const end = Date.now() + ms;
+  while (reports.length === 0) {
+    if (Date.now() > end) throw new Error('onCancel was not called');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return reports.shift()!;
+}
+
+t.test('DuckDB stopping early (LIMIT) cancels the stream and calls onCancel', async (t) => {
+  const duck = await openDuck('v2');
+  t.teardown(() => duck.close());
+  await duck.run(unixAttach('example', sock));
+  t.equal(await duck.queryValue(`SELECT count(*) FROM (SELECT * FROM example.endless((SELECT 1 AS x)) LIMIT 5000)`), '5000');
+  const r = await nextReport();
+  t.ok(r.aborted, 'params.signal is aborted when onCancel runs');
+  t.ok(r.batches >= 3, `the producer had run (${r.batches} batches) and stopped`);
+  await t.resolveMatch(duck.queryValue(`SELECT max(n) FROM (SELECT * FROM example.endless((SELECT 1 AS x)) LIMIT 10)`), /^\d+$/, 'the worker keeps serving');
+  await nextReport();
+  await new Promise((r) => setTimeout(r, 200));
+  t.equal((await rt.metrics()).liveExecutions, 0, 'DuckDB ended both executions');
+});
+
+function bindCall(): Uint8Array {
+  const row: Record<string, unknown> = {
+    function_name: 'endless', arguments: new Uint8Array(0), function_type: 'TABLE',
+    input_schema: encodeSchemaMessage(new Schema([new Field('x', new Int64(), true)])), resolved_secrets_provided: false, schema_path: ['main'],
+  };
+  for (const f of v2.schemas.bindRequest.fields) if (!(f.name in row)) row[f.name] = null;
+  return encodeRow(v2.schemas.bindRequest, row);
+}
+
+function initRequest(phase: string, executionId: Uint8Array | null, finalizeStateId: Uint8Array | null): Uint8Array {
+  const row: Record<string, unknown> = {
+    bind_call: bindCall(), output_schema: encodeSchemaMessage(new Schema([new Field('n', new Int64(), true)])),
+    phase, execution_id: executionId, finalize_state_id: finalizeStateId,
+  };
+  for (const f of v2.schemas.initRequest.fields) if (!(f.name in row)) row[f.name] = null;
+  return encodeRow(v2.schemas.initRequest, row);
+}
+
+t.test('a vgi_rpc.cancel tick stops the producer, calls onCancel and ends the stream with EOS', async (t) => {
+  const c = await Client.connect(sock);
+  t.teardown(() => c.socket.destroy());
+  // Sink init: the header names the execution; the (empty) input exchange follows.
+  c.send(requestStream('init', initRequest('TABLE_BUFFERING', null, null)));
+  const header = await c.read();
+  t.equal(header?.error, null, 'sink init');
+  const eid = header!.batches.find((b) => b.numRows === 1)!.getChild('execution_id')!.get(0) as Uint8Array;
+  const input = new MessageEncoder(new Schema([new Field('x', new Int64(), true)]));
+  c.send(input.take());
+  c.send(EOS_BYTES);
+  t.ok(await c.read(), 'input exchange closed');
+  const combineRow: Record<string, unknown> = { function_name: 'endless', execution_id: eid, state_ids: [eid], schema_path: ['main'] };
+  for (const f of v2.schemas.combineRequest.fields) if (!(f.name in combineRow)) combineRow[f.name] = null;
+  const combined = await c.call('table_buffering_combine', encodeRow(v2.schemas.combineRequest, combineRow));
+  const ids = decodeRow(combined.result!).row.finalize_state_ids as Uint8Array[];
+  t.equal(ids.length, 1, 'one finalize stream');
+
+  // Finalize: header stream, then ticks in lockstep.
+  c.send(requestStream('init', initRequest('TABLE_BUFFERING_FINALIZE', eid, ids[0]!)));
+  t.equal((await c.read())?.error, null, 'finalize init');
+  const ticks = new MessageEncoder(new Schema([]));
+  c.send(ticks.take());
+  const schemaMsg = await c.message();
+  t.ok(schemaMsg && schemaMsg !== EOS && schemaMsg.headerType === MessageHeader.Schema, 'output schema first');
+  for (let i = 0; i < 3; i++) {
+    ticks.metadataBatch(new Map());
+    c.send(ticks.take());
+    const m = await c.message();
+    t.ok(m && m !== EOS && m.headerType === MessageHeader.RecordBatch, `tick ${i + 1} answered with a batch`);
+  }
+  ticks.metadataBatch(new Map([['vgi_rpc.cancel', '1']]));
+  c.send(ticks.take());
+  t.equal(await c.message(), EOS, 'the cancel tick is answered with EOS');
+  c.send(EOS_BYTES); // the client closes its tick stream; the worker drains it
+  const r = await nextReport();
+  t.ok(r.aborted, 'onCancel ran with params.signal aborted');
+  t.same(r.finalizeStateId, [...ids[0]!], 'onCancel got the stream\'s finalize state id');
+
+  // The connection serves the next request: the destructor ends the execution.
+  const dRow: Record<string, unknown> = { function_name: 'endless', execution_id: eid, schema_path: ['main'] };
+  for (const f of v2.schemas.destructorRequest.fields) if (!(f.name in dRow)) dRow[f.name] = null;
+  t.equal((await c.call('table_buffering_destructor', encodeRow(v2.schemas.destructorRequest, dRow))).error, null, 'destructor answered');
+  t.equal((await rt.metrics()).liveExecutions, 0, 'the execution is gone');
+});
