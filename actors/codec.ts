@@ -5,21 +5,14 @@ import { MessageHeader } from 'apache-arrow/enum';
 import { VectorLoader } from 'apache-arrow/visitor/vectorloader';
 import type { ArgumentSpec, Arguments, ScalarValue, Settings } from '../functions/api.js';
 import { DATA_NULL_ROWS, REQUEST_NULL_ROWS, validateHeader, validateOffsets, validateStream } from '../runtime/wire/validate.js';
+import { concat, EOS_BYTES } from '../runtime/wire/encode.js';
 import { ByteBuffer } from 'flatbuffers';
 import { Message as FbMessage } from 'apache-arrow/fb/message';
 
-const EOS = Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0);
-
-function withEos(bytes: Uint8Array): Uint8Array {
-  const out = new Uint8Array(bytes.byteLength + EOS.byteLength);
-  out.set(bytes);
-  out.set(EOS, bytes.byteLength);
-  return out;
-}
 
 /** A serialized schema: DuckDB sends a bare schema message (no EOS); streams are accepted too. */
 export function decodeSchema(bytes: Uint8Array): Schema {
-  const stream = withEos(bytes);
+  const stream = concat([bytes, EOS_BYTES]);
   validateStream(stream, REQUEST_NULL_ROWS);
   const reader = RecordBatchReader.from(stream);
   reader.open();
@@ -234,7 +227,7 @@ export class MessageEncoder<T extends TypeMap = TypeMap> extends RecordBatchStre
   }
 
   end(): this {
-    this._write(EOS);
+    this._write(EOS_BYTES);
     return this;
   }
 }
