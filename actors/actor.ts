@@ -29,6 +29,8 @@ export class Actor {
   readonly arguments: Arguments;
   readonly settings: Settings;
   private readonly decoder = new ChunkDecoder();
+  /** The last input schema found to match `inputSchema` (the decoder reuses one per stream). */
+  private checkedSchema: Schema | null = null;
   /** The first failure of a queued (early-acknowledged) process call. */
   deferredError: unknown = null;
   private tail: Promise<unknown> = Promise.resolve();
@@ -107,6 +109,14 @@ export class Actor {
   private runProcess(bytes: Uint8Array, batchIndex: bigint | null, queued: boolean): CallResult<StateId> | Promise<CallResult<StateId>> {
     const batches = this.decoder.decode(bytes);
     if (batches.length === 0) throw new ActorError('process request carried no input batch');
+    const schema = batches[0]!.schema;
+    if (schema !== this.checkedSchema) {
+      // A chunk the function was not bound for must fail here: buffered, it would be re-emitted
+      // later under the output schema's types, a silent wrong answer.
+      const problem = schemaMismatch(schema, this.inputSchema);
+      if (problem) throw new ActorError(`${this.fn.name}: input chunk does not match the bound input schema: ${problem}`);
+      this.checkedSchema = schema;
+    }
     const logs: WireLog[] = [];
     const params: ProcessParams = { ...this.baseParams(logs), batchIndex };
     let i = 0;
@@ -148,4 +158,16 @@ export class Actor {
       this.storage.clear();
     }
   }
+}
+
+/** Why `got` cannot stand for `bound` (column count or a column's type), or null. Names and
+ * nullability may differ: DuckDB labels chunks itself, and only the types decide the bytes. */
+export function schemaMismatch(got: Schema, bound: Schema): string | null {
+  if (got.fields.length !== bound.fields.length) return `${got.fields.length} columns, expected ${bound.fields.length}`;
+  for (let i = 0; i < got.fields.length; i++) {
+    const a = String(got.fields[i]!.type);
+    const b = String(bound.fields[i]!.type);
+    if (a !== b) return `column ${i + 1} (${got.fields[i]!.name}) is ${a}, expected ${b}`;
+  }
+  return null;
 }

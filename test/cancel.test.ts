@@ -9,8 +9,7 @@ import { join } from 'node:path';
 import { BroadcastChannel } from 'node:worker_threads';
 import { Field, Int64, Schema } from 'apache-arrow';
 import { createRuntime } from '../runtime/runtime.js';
-import { protocolFor } from '../runtime/protocol/versions.js';
-import { decodeRow, encodeRow, encodeSchemaMessage } from '../runtime/protocol/encode.js';
+import { decodeRow } from '../runtime/protocol/encode.js';
 import { EOS } from '../runtime/wire/reader.js';
 import { EOS_BYTES } from '../runtime/wire/encode.js';
 import { MessageHeader } from '../runtime/wire/message.js';
@@ -18,9 +17,11 @@ import { MessageEncoder } from '../actors/codec.js';
 import { Client, requestStream } from './helpers/client.js';
 import { openDuck } from './helpers/duckdb.js';
 import { unixAttach } from './helpers/locations.js';
+import { combineRequest, destructorRequest, initRequest } from './helpers/requests.js';
 import { CANCEL_CHANNEL, type CancelReport } from './fixtures/cancel-probe.js';
 
-const v2 = protocolFor('2.0.0');
+const IN = new Schema([new Field('x', new Int64(), true)]);
+const OUT = new Schema([new Field('n', new Int64(), true)]);
 const dir = mkdtempSync(join(tmpdir(), 'vgi-cancel-'));
 const sock = join(dir, 'w.sock');
 const rt = await createRuntime({ functions: new URL('./fixtures/cancel-probe.ts', import.meta.url), threads: 2, log: () => undefined });
@@ -55,44 +56,24 @@ t.test('DuckDB stopping early (LIMIT) cancels the stream and calls onCancel', as
   t.equal((await rt.metrics()).liveExecutions, 0, 'DuckDB ended both executions');
 });
 
-function bindCall(): Uint8Array {
-  const row: Record<string, unknown> = {
-    function_name: 'endless', arguments: new Uint8Array(0), function_type: 'TABLE',
-    input_schema: encodeSchemaMessage(new Schema([new Field('x', new Int64(), true)])), resolved_secrets_provided: false, schema_path: ['main'],
-  };
-  for (const f of v2.schemas.bindRequest.fields) if (!(f.name in row)) row[f.name] = null;
-  return encodeRow(v2.schemas.bindRequest, row);
-}
-
-function initRequest(phase: string, executionId: Uint8Array | null, finalizeStateId: Uint8Array | null): Uint8Array {
-  const row: Record<string, unknown> = {
-    bind_call: bindCall(), output_schema: encodeSchemaMessage(new Schema([new Field('n', new Int64(), true)])),
-    phase, execution_id: executionId, finalize_state_id: finalizeStateId,
-  };
-  for (const f of v2.schemas.initRequest.fields) if (!(f.name in row)) row[f.name] = null;
-  return encodeRow(v2.schemas.initRequest, row);
-}
-
 t.test('a vgi_rpc.cancel tick stops the producer, calls onCancel and ends the stream with EOS', async (t) => {
   const c = await Client.connect(sock);
   t.teardown(() => c.socket.destroy());
   // Sink init: the header names the execution; the (empty) input exchange follows.
-  c.send(requestStream('init', initRequest('TABLE_BUFFERING', null, null)));
+  c.send(requestStream('init', initRequest('endless', IN, OUT, 'TABLE_BUFFERING')));
   const header = await c.read();
   t.equal(header?.error, null, 'sink init');
   const eid = header!.batches.find((b) => b.numRows === 1)!.getChild('execution_id')!.get(0) as Uint8Array;
-  const input = new MessageEncoder(new Schema([new Field('x', new Int64(), true)]));
+  const input = new MessageEncoder(IN);
   c.send(input.take());
   c.send(EOS_BYTES);
   t.ok(await c.read(), 'input exchange closed');
-  const combineRow: Record<string, unknown> = { function_name: 'endless', execution_id: eid, state_ids: [eid], schema_path: ['main'] };
-  for (const f of v2.schemas.combineRequest.fields) if (!(f.name in combineRow)) combineRow[f.name] = null;
-  const combined = await c.call('table_buffering_combine', encodeRow(v2.schemas.combineRequest, combineRow));
+  const combined = await c.call('table_buffering_combine', combineRequest('endless', eid, [eid]));
   const ids = decodeRow(combined.result!).row.finalize_state_ids as Uint8Array[];
   t.equal(ids.length, 1, 'one finalize stream');
 
   // Finalize: header stream, then ticks in lockstep.
-  c.send(requestStream('init', initRequest('TABLE_BUFFERING_FINALIZE', eid, ids[0]!)));
+  c.send(requestStream('init', initRequest('endless', IN, OUT, 'TABLE_BUFFERING_FINALIZE', eid, ids[0]!)));
   t.equal((await c.read())?.error, null, 'finalize init');
   const ticks = new MessageEncoder(new Schema([]));
   c.send(ticks.take());
@@ -113,8 +94,6 @@ t.test('a vgi_rpc.cancel tick stops the producer, calls onCancel and ends the st
   t.same(r.finalizeStateId, [...ids[0]!], 'onCancel got the stream\'s finalize state id');
 
   // The connection serves the next request: the destructor ends the execution.
-  const dRow: Record<string, unknown> = { function_name: 'endless', execution_id: eid, schema_path: ['main'] };
-  for (const f of v2.schemas.destructorRequest.fields) if (!(f.name in dRow)) dRow[f.name] = null;
-  t.equal((await c.call('table_buffering_destructor', encodeRow(v2.schemas.destructorRequest, dRow))).error, null, 'destructor answered');
+  t.equal((await c.call('table_buffering_destructor', destructorRequest('endless', eid))).error, null, 'destructor answered');
   t.equal((await rt.metrics()).liveExecutions, 0, 'the execution is gone');
 });

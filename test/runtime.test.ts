@@ -4,11 +4,14 @@ import t from 'tap';
 import { mkdtempSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { tableFromIPC } from 'apache-arrow';
+import { Field, Int64, Schema, Utf8, tableFromIPC, vectorFromArray, RecordBatch, makeData, Struct } from 'apache-arrow';
 import { createRuntime } from '../runtime/runtime.js';
 import { protocolFor } from '../runtime/protocol/versions.js';
 import { encodeRow } from '../runtime/protocol/encode.js';
 import { Client, requestStream } from './helpers/client.js';
+import { MessageEncoder } from '../actors/codec.js';
+import { EOS_BYTES } from '../runtime/wire/encode.js';
+import { combineRequest, destructorRequest, initRequest, processRequest as chunkRequest } from './helpers/requests.js';
 
 const fixtures = new URL('../functions/fixtures/index.ts', import.meta.url);
 const dir = mkdtempSync(join(tmpdir(), 'vgi-rt-'));
@@ -70,6 +73,29 @@ t.test('a process call for an unknown execution fails clearly', async (t) => {
     function_name: 'buffer_input', execution_id: Uint8Array.of(1, 2, 3), attach_opaque_data: null, transaction_id: null, schema_path: null,
   }));
   t.equal(d.error, null, 'the destructor tolerates unknown executions');
+});
+
+t.test('a chunk whose schema is not the bound input schema fails the execution clearly', async (t) => {
+  const bound = new Schema([new Field('v', new Int64(), true)]);
+  const wrongSchema = new Schema([new Field('v', new Utf8(), true)]);
+  const wrong = new RecordBatch(wrongSchema, makeData({ type: new Struct(wrongSchema.fields), length: 2, nullCount: 0, children: [vectorFromArray(['a', 'b'], new Utf8()).data[0]!] }));
+  for (const fn of ['buffer_input', 'sum_all_columns']) { // early-acknowledged, and answered by the actor
+    const c = await Client.connect(sock);
+    t.teardown(() => c.close());
+    c.send(requestStream('init', initRequest(fn, bound, bound, 'TABLE_BUFFERING')));
+    const header = await c.read();
+    t.equal(header?.error, null, `${fn}: sink init`);
+    const eid = header!.batches.find((b) => b.numRows === 1)!.getChild('execution_id')!.get(0) as Uint8Array;
+    c.send(new MessageEncoder(bound).take()); // the (empty) input exchange of sink init
+    c.send(EOS_BYTES);
+    await c.read();
+    const p = await c.call('table_buffering_process', chunkRequest(fn, eid, wrong));
+    const combined = p.error ? null : await c.call('table_buffering_combine', combineRequest(fn, eid, [eid]));
+    const error = p.error ?? combined?.error ?? null;
+    t.match(error, /input chunk does not match the bound input schema: column 1 \(v\) is Utf8, expected Int64/, `${fn}: ${p.error ? 'process' : 'combine'} fails clearly`);
+    t.equal((await c.call('table_buffering_destructor', destructorRequest(fn, eid))).error, null, `${fn}: destructor`);
+    t.equal((await c.call('catalog_attach', attachRequest('2.0.0'))).error, null, `${fn}: the connection keeps serving`);
+  }
 });
 
 t.test('bind of an unknown function and a throwing onBind both answer with errors', async (t) => {
