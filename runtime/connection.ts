@@ -2,9 +2,16 @@
 // write the response, repeat. Requests on a connection are strictly sequential (vgi-rpc rule).
 // Errors answer the request that caused them and the loop goes on; only a byte stream we can no
 // longer frame ends the connection.
+//
+// A stdio relay may switch its connection into relay mode (runtime/transports/relay-link.ts): then
+// a process request preceded by a one-way marker was already answered by the relay, and is queued
+// without a response.
 import type { Readable, Writable } from 'node:stream';
 import { MessageReader } from './wire/reader.js';
-import { ProtocolError, recordBatchHeader, bodyBuffer, type IpcMessage } from './wire/message.js';
+import { ProtocolError, type IpcMessage } from './wire/message.js';
+import { decodeControl, RELAY_METHOD } from './wire/relay-control.js';
+import { RelayLink } from './transports/relay-link.js';
+import { ActorCallError } from './actors/pool.js';
 import { transportOptionsReply, unaryError, type WireLog } from './wire/envelope.js';
 import type { RuntimeCore } from './core.js';
 import { handleCatalog, isCatalogMethod } from './handlers/catalog.js';
@@ -23,10 +30,16 @@ export interface RequestContext {
   /** [schema message, request batch message] of the request stream. */
   readonly messages: readonly IpcMessage[];
   readonly batch: IpcMessage;
+  /** A relay already answered this (process) request: queue it, write nothing. */
+  readonly oneWay?: boolean;
 }
+
+export { requestBlob } from './wire/request.js';
 
 export class Connection {
   readonly reader: MessageReader;
+  /** Set when a stdio relay opened this connection (data or control side). */
+  relay: RelayLink | null = null;
   private closed = false;
 
   constructor(readonly core: RuntimeCore, readonly input: Readable, readonly output: Writable, readonly label: string) {
@@ -66,18 +79,31 @@ export class Connection {
     this.core.metrics.connections++;
     try {
       for (;;) {
-        let req: IpcMessage[] | null;
+        let next: { req: IpcMessage[]; oneWay: boolean } | null;
         try {
-          req = await this.reader.readStream();
+          next = await this.nextRequest();
         } catch (e) {
           // The byte stream cannot be framed any more: answer once, then drop the connection.
           await this.writeError(`vgi-actors: malformed request stream: ${(e as Error).message}`);
           break;
         }
-        if (req === null) break;
+        if (next === null) break;
         this.core.inflight++;
         try {
-          await this.dispatch(req);
+          if (next.oneWay) {
+            // Nobody waits for an answer: a failure here cannot be reported on this request, so
+            // it ends the connection (the relay exits, DuckDB sees a dead worker).
+            try {
+              await this.dispatchOneWay(next.req);
+            } catch (e) {
+              this.core.log(`one-way request on ${this.label} failed, closing the connection: ${(e as Error).stack ?? e}`);
+              break;
+            } finally {
+              this.relay!.oneWayDone();
+            }
+          } else {
+            await this.dispatch(next.req);
+          }
         } finally {
           this.core.inflight--;
         }
@@ -88,8 +114,28 @@ export class Connection {
     } finally {
       this.closed = true;
       this.core.metrics.connections--;
+      this.relay?.closed(this);
       this.output.end();
     }
+  }
+
+  /** The next request, and whether a relay marked it one-way (an empty stream before it). */
+  private async nextRequest(): Promise<{ req: IpcMessage[]; oneWay: boolean } | null> {
+    const req = await this.reader.readStream();
+    if (req === null) return null;
+    if (req.length > 0 || !this.relay?.carriesData(this)) return { req, oneWay: false };
+    const next = await this.reader.readStream();
+    if (next === null || next.length === 0) throw new ProtocolError('a one-way marker must be followed by a request');
+    return { req: next, oneWay: true };
+  }
+
+  private async dispatchOneWay(req: IpcMessage[]): Promise<void> {
+    const batch = req.find((m) => m.metadata.has('vgi_rpc.method'));
+    const method = batch?.metadata.get('vgi_rpc.method');
+    if (!batch || method !== 'table_buffering_process') throw new ProtocolError(`one-way request must be table_buffering_process, got ${method}`);
+    this.core.metrics.requests++;
+    const protocol = resolveProtocol(batch.metadata.get('vgi_rpc.protocol_version'), batch.metadata.get('vgi_rpc.protocol'));
+    await handleProcess({ core: this.core, conn: this, method, protocol, messages: req, batch, oneWay: true });
   }
 
   private async dispatch(req: IpcMessage[]): Promise<void> {
@@ -98,6 +144,13 @@ export class Connection {
     const method = batch.metadata.get('vgi_rpc.method')!;
     this.core.metrics.requests++;
     if (method === '__transport_options__') return this.write(transportOptionsReply());
+    if (method === RELAY_METHOD) {
+      try {
+        return RelayLink.onControl(this, decodeControl(batch.metadata)); // control messages get no response
+      } catch (e) {
+        return this.writeError((e as Error).message);
+      }
+    }
     let protocol: ProtocolDefinition;
     try {
       protocol = resolveProtocol(batch.metadata.get('vgi_rpc.protocol_version'), batch.metadata.get('vgi_rpc.protocol'));
@@ -118,24 +171,10 @@ export class Connection {
       }
     } catch (e) {
       const err = e as Error & { logs?: WireLog[] };
-      if (!(e instanceof Error) || err.name === 'Error' || err.name === 'TypeError' || err.name === 'RangeError') {
-        this.core.log(`${method} failed: ${err.stack ?? err}`);
-      }
+      // The caller's mistakes (a malformed request) and the function's own errors are DuckDB's to
+      // show; anything else (a lost thread, a bug of ours) is the operator's to see as well.
+      if (!(e instanceof ActorCallError || e instanceof ProtocolError)) this.core.log(`${method} failed: ${err.stack ?? err}`);
       await this.writeError(err.message ?? String(e), err.logs ?? []);
     }
   }
-}
-
-/** The single `request: binary` cell of a VGI method's request batch (a view, no copy). */
-export function requestBlob(batch: IpcMessage): Uint8Array {
-  const rb = recordBatchHeader(batch);
-  if (Number(rb.length()) !== 1) throw new ProtocolError('request batch must have exactly one row');
-  const offs = bodyBuffer(batch, rb, 1);
-  if (offs.byteLength < 8) throw new ProtocolError('request column is not binary');
-  const dv = new DataView(offs.buffer, offs.byteOffset, 8);
-  const a = dv.getInt32(0, true);
-  const b = dv.getInt32(4, true);
-  const data = bodyBuffer(batch, rb, 2);
-  if (a < 0 || b < a || b > data.byteLength) throw new ProtocolError('request cell offsets out of range');
-  return data.subarray(a, b);
 }

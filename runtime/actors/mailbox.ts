@@ -10,6 +10,8 @@
 // - failures are kept: the first error of a queued chunk fails the execution's next process call,
 //   or its combine at the latest (the actor refuses to combine after a failed chunk);
 // - logs a queued process call wrote go out with the execution's next response.
+// Under stdio a relay may acknowledge for the host (runtime/transports/relay-link.ts): it registers
+// as an EarlyAcker, is told when the execution fails or ends, and combine waits for its barrier.
 import { stateIdResult, unaryResult, type WireLog } from '../wire/envelope.js';
 import { concat } from '../wire/encode.js';
 import type { ChunksDone, SerializedError } from '../../actors/messages.js';
@@ -22,6 +24,16 @@ import type { ChunksDone, SerializedError } from '../../actors/messages.js';
 export const MAX_CHUNKS = 1024;
 export const MAX_BYTES = 16 << 20;
 
+/** A stdio relay that acknowledges this execution's process calls itself (relay-link.ts). */
+export interface EarlyAcker {
+  /** Resolves once every chunk the relay acknowledged has reached this mailbox; rejects if one never will. */
+  barrier(): Promise<void>;
+  /** The execution failed: stop acknowledging, so the next process call reaches the host and fails. */
+  revoke(mailbox: Mailbox): void;
+  /** The execution ended (or its thread died): stop acknowledging and drop every reference to it. */
+  release(mailbox: Mailbox): void;
+}
+
 export class Mailbox {
   chunks = 0;
   bytes = 0;
@@ -30,6 +42,8 @@ export class Mailbox {
   private waiters: (() => void)[] = [];
   private ack: Uint8Array | null = null;
   private closed = false;
+  /** Relays acknowledging for this execution; combine waits for their barriers. */
+  readonly ackers = new Set<EarlyAcker>();
 
   constructor(readonly executionId: Uint8Array) {}
 
@@ -46,7 +60,10 @@ export class Mailbox {
     this.chunks -= d.chunks;
     this.bytes -= d.bytes;
     for (const l of d.logs) this.logs.push(l);
-    if (d.error && !this.error) this.error = d.error;
+    if (d.error && !this.error) {
+      this.error = d.error;
+      for (const a of this.ackers) a.revoke(this);
+    }
     if (!this.full || this.error) this.wake();
   }
 
@@ -58,7 +75,14 @@ export class Mailbox {
   /** The actor is gone (its thread died): nothing will drain the queue any more. */
   close(): void {
     this.closed = true;
+    for (const a of this.ackers) a.release(this);
+    this.ackers.clear();
     this.wake();
+  }
+
+  /** Waits until every chunk a relay acknowledged for this execution has been queued here. */
+  async relayBarrier(): Promise<void> {
+    if (this.ackers.size > 0) await Promise.all([...this.ackers].map((a) => a.barrier()));
   }
 
   wake(): void {
@@ -78,7 +102,12 @@ export class Mailbox {
   response(): Uint8Array[] {
     const logs = this.takeLogs();
     if (logs.length > 0) return unaryResult(stateIdResult(this.executionId), logs);
+    return [this.ackBytes()];
+  }
+
+  /** The process response without logs (what a relay answers with). */
+  ackBytes(): Uint8Array {
     this.ack ??= concat(unaryResult(stateIdResult(this.executionId)));
-    return [this.ack];
+    return this.ack;
   }
 }

@@ -4,7 +4,8 @@
 //
 // Functions declaring `stateId: 'execution'` are answered before their actor has run the chunk
 // (runtime/actors/mailbox.ts): the answer is the execution id either way, and the queue to the
-// actor is bounded. Everything else waits for the actor's answer.
+// actor is bounded. Everything else waits for the actor's answer. Under stdio the relay answers
+// such calls itself once told to (runtime/transports/relay-link.ts): those arrive one-way.
 import type { RequestContext } from '../connection.js';
 import { requestBlob } from '../connection.js';
 import { NestedRow } from '../wire/nested.js';
@@ -31,6 +32,7 @@ export async function handleProcess(ctx: RequestContext): Promise<void> {
   const input = row.bytes('input_batch');
   if (!input) throw new ProtocolError('table_buffering_process request carries no input_batch');
   const batchIndex = row.has('batch_index') ? row.int64('batch_index') : null;
+  if (ctx.oneWay) return processOneWay(ctx, key, input, batchIndex);
   const { pool } = ctx.core;
   const thread = pool.route(key);
   const mailbox = pool.mailbox(key, () => {
@@ -50,6 +52,7 @@ export async function handleProcess(ctx: RequestContext): Promise<void> {
     }
     const written = ctx.conn.write(mailbox.response());
     if (thread.due) thread.flush();
+    ctx.conn.relay?.announce(key, mailbox);
     await written;
     return;
   }
@@ -70,6 +73,37 @@ export async function handleProcess(ctx: RequestContext): Promise<void> {
   await ctx.conn.write(unaryResult(stateIdResult(stateId), r.logs));
 }
 
+/**
+ * A process call the relay already answered. The chunk is queued exactly as on the early path,
+ * and the same bound applies (a full mailbox stops this connection from reading, which stops the
+ * relay from reading DuckDB's pipe). It cannot fail this call: a failed or lost execution skips
+ * the chunk (its combine fails anyway) and tells the relay to stop answering, so DuckDB's next
+ * process call reaches the host and gets the error.
+ */
+async function processOneWay(ctx: RequestContext, key: string, input: Uint8Array, batchIndex: bigint | null): Promise<void> {
+  const { pool } = ctx.core;
+  const link = ctx.conn.relay!;
+  ctx.core.metrics.chunks++;
+  const mailbox = pool.mailbox(key, () => null);
+  let thread;
+  try {
+    thread = pool.route(key);
+  } catch {
+    if (mailbox) link.revoke(mailbox);
+    return; // unknown or lost: its combine fails with the same reason
+  }
+  // Only executions with a mailbox are ever announced, and an execution never loses its mailbox.
+  if (!mailbox) throw new ProtocolError(`one-way process call for ${key}, which is not acknowledged early`);
+  if (mailbox.error) { link.revoke(mailbox); return; }
+  mailbox.queued(input.byteLength);
+  thread.queueChunk(key, input, batchIndex);
+  if (mailbox.full) {
+    thread.flush();
+    await mailbox.room();
+  }
+  if (thread.due) thread.flush();
+}
+
 /** Encoded process answers of recent synchronous executions (state id = execution id). */
 const acks = new Map<string, Uint8Array>();
 
@@ -86,6 +120,8 @@ export async function handleCombine(ctx: RequestContext): Promise<void> {
   const mailbox = ctx.core.pool.mailbox(key, () => null);
   let r;
   try {
+    // Chunks a stdio relay answered may still be on their way on other connections.
+    await mailbox?.relayBarrier();
     r = await ctx.core.pool.route(key).request({ t: 'combine', eid: key, stateIds });
   } catch (e) {
     // Lines logged by queued process calls precede the failure, as they would have without queueing.

@@ -70,6 +70,11 @@ function startHost(spec: HostSpec, sock: string, logFile: string): Promise<void>
   });
 }
 
+/** The host's socket path for `spec`. */
+export function hostSocket(spec: HostSpec): string {
+  return join(stateDir(), `${hostKey(spec)}.sock`);
+}
+
 /** A connection to the host, starting it when needed. One spawner at a time (O_EXCL lock). */
 export async function connectHost(spec: HostSpec): Promise<Socket> {
   const dir = stateDir();
@@ -107,15 +112,34 @@ export async function connectHost(spec: HostSpec): Promise<Socket> {
   throw new Error(`could not reach the vgi-actors host at ${sock}`);
 }
 
-/** Pipes stdin/stdout to the host until either side ends. */
+/**
+ * Relays stdin/stdout to the host until either side ends. By default the relay answers process
+ * calls of executions the host announced itself (relay-ack.ts); VGI_ACTORS_RELAY_ACK=0 makes it
+ * a plain byte pipe (also used when the second connection cannot be opened).
+ */
 export async function relayStdio(spec: HostSpec): Promise<void> {
+  const acking = process.env.VGI_ACTORS_RELAY_ACK !== '0';
+  // Loaded while we connect: the framing code is the only heavy part of a relay.
+  const ackModule = acking ? import('./relay-ack.js') : null;
   const sock = await connectHost(spec);
   sock.setNoDelay?.(true);
-  process.stdin.pipe(sock);
-  sock.pipe(process.stdout);
   sock.on('error', () => process.exit(1));
   // The host closing the socket (e.g. its actor thread failed hard) must look like a dead worker
   // to DuckDB: close stdout at once.
   sock.on('close', () => process.stdout.end(() => process.exit(0)));
+  const control = ackModule ? await connect(hostSocket(spec)) : null;
+  if (ackModule && control) {
+    const relay = (await ackModule).startAckingRelay(sock, control, process.stdin, process.stdout);
+    // Answered calls may still be in our socket buffer: SIGTERM hands them over (and reports the
+    // final count) before exiting, instead of the CLI's immediate exit.
+    process.removeAllListeners('SIGTERM');
+    process.once('SIGTERM', () => {
+      relay.stop();
+      setTimeout(() => process.exit(0), 2_000);
+    });
+    return;
+  }
+  process.stdin.pipe(sock);
+  sock.pipe(process.stdout);
   process.stdin.on('end', () => sock.end());
 }
