@@ -1,14 +1,16 @@
 #!/usr/bin/env node
-// group_quantiles with 1 vs 2 actor threads (issue 4: one query on every core).
+// group_quantiles or group_bootstrap with 1 vs 2 actor threads (issue 4: one query on every core).
 //
-//   node bench/group-quantiles.mjs [--threads 1,2] [--runs 5] [--rows 10000000] [--groups 64]
+//   node bench/group-quantiles.mjs [--fn group_quantiles|group_bootstrap] [--resamples R]
+//                                  [--threads 1,2] [--runs 5] [--rows 10000000] [--groups 64]
 //                                  [--type double|bigint|integer] [--blocks 1] [--quiet 0.1] [--json]
 //
 // Real DuckDB (@duckdb/node-api 1.5.5 + the vgi extension, SET threads=2) attaches the built
 // fixture worker (dist/runtime/cli.js, so run `npx tsc -p tsconfig.json` first) once per thread
 // count, each through `launch:` with its own fresh launcher_state_dir, and times
 //   SELECT count(*), sum(n), sum(distinct_count) FROM <cat>.group_quantiles((SELECT x FROM t))
-// over a TEMP TABLE t of `rows` rows: one warm-up, then `runs` timed runs per thread count
+// (group_bootstrap: count(*), sum(n) and an order-independent hash of every output row, so runs
+// with 1 and 2 threads must agree bit for bit) over a TEMP TABLE t of `rows` rows: one warm-up, then `runs` timed runs per thread count
 // (`blocks` > 1 repeats the whole A,B,… sequence to expose drift). Prints medians and ranges.
 // `--quiet 0.1` waits before each run until other processes use < 10% of the machine (the
 // hosts' launcher_idle_timeout then grows from 3 s to 300 s so a wait never restarts a host).
@@ -16,10 +18,11 @@
 // Also importable: `import { benchGroupQuantiles } from './bench/group-quantiles.mjs'`.
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
+import { cpuSeconds, systemCpu, waitQuiet } from './lib/procs.mjs';
 
 const require = createRequire(import.meta.url);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -33,26 +36,17 @@ const TABLE_SQL = {
   integer: (rows) => `CREATE TEMP TABLE t AS SELECT (floor(random() * 2000000) - 1000000)::INTEGER AS x FROM range(${rows})`,
 };
 
-/** System-wide busy/total jiffies (all cores). */
-function systemCpu() {
-  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-  const total = f.reduce((a, b) => a + b, 0);
-  return { busy: total - f[3] - f[4], total };
-}
-
-/** utime+stime jiffies of this process plus every process whose command line mentions a dir. */
+/** CPU seconds of this process plus every process whose command line mentions one of the dirs. */
 function ourCpu(dirs) {
-  let j = 0;
+  let sec = 0;
   for (const p of readdirSync('/proc')) {
     if (!/^\d+$/.test(p)) continue;
     try {
       if (Number(p) !== process.pid && !dirs.some((d) => readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(d))) continue;
-      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      j += Number(f[11]) + Number(f[12]);
+      sec += cpuSeconds(Number(p)) ?? 0;
     } catch { /* exited */ }
   }
-  return j;
+  return sec;
 }
 
 /** The actor hosts serving our state dirs (their --unix path is inside one). */
@@ -65,21 +59,6 @@ function hostPids(dirs) {
   return out;
 }
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** Waits (up to maxMs) until other processes use < maxBusy of the machine for 1 s. */
-async function waitQuiet(maxBusy, maxMs, log) {
-  const deadline = Date.now() + maxMs;
-  for (;;) {
-    const a = systemCpu();
-    await sleep(1000);
-    const b = systemCpu();
-    const busy = (b.busy - a.busy) / Math.max(1, b.total - a.total);
-    if (busy < maxBusy) return busy;
-    if (Date.now() > deadline) { log(`machine still ${(busy * 100).toFixed(0)}% busy; measuring anyway`); return busy; }
-  }
-}
-
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -87,7 +66,7 @@ function median(xs) {
 }
 
 /** Runs the benchmark; returns { [threads]: { ms: number[], median, min, max } , result }. */
-export async function benchGroupQuantiles({ threads = [1, 2], runs = 5, rows = 10_000_000, groups = 64, type = 'double', blocks = 1, quiet = 0, idleTimeout = quiet > 0 ? 300 : 3, log = (s) => process.stderr.write(`${s}\n`) } = {}) {
+export async function benchGroupQuantiles({ fn = 'group_quantiles', resamples, threads = [1, 2], runs = 5, rows = 10_000_000, groups = 64, type = 'double', blocks = 1, quiet = 0, idleTimeout = quiet > 0 ? 300 : 3, log = (s) => process.stderr.write(`${s}\n`) } = {}) {
   process.env.QUERY_FARM_TELEMETRY_OPT_OUT = '1'; // LOAD segfaults without it (no network)
   const { DuckDBInstance } = require('@duckdb/node-api');
   const db = await DuckDBInstance.create(':memory:', { allow_unsigned_extensions: 'true' });
@@ -103,7 +82,9 @@ export async function benchGroupQuantiles({ threads = [1, 2], runs = 5, rows = 1
       const location = `launch:${process.execPath} ${CLI} serve --fixtures --threads ${n}`;
       await conn.run(`ATTACH 'example' AS ex${n} (TYPE vgi, LOCATION '${location}', launcher_state_dir '${dir}', launcher_idle_timeout ${idleTimeout})`);
     }
-    const sql = (n) => `SELECT count(*)::BIGINT AS groups, sum(n)::BIGINT AS n, sum(distinct_count)::BIGINT AS d, sum(p50) AS p50 FROM ex${n}.group_quantiles((SELECT x FROM t), groups := ${groups})`;
+    const sql = (n) => (fn === 'group_bootstrap'
+      ? `SELECT count(*)::BIGINT AS groups, sum(n)::BIGINT AS n, bit_xor(hash(g, median, ci_low, ci_high))::VARCHAR AS h FROM ex${n}.group_bootstrap((SELECT x FROM t), groups := ${groups}${resamples ? `, resamples := ${resamples}` : ''})`
+      : `SELECT count(*)::BIGINT AS groups, sum(n)::BIGINT AS n, sum(distinct_count)::BIGINT AS d, sum(p50) AS p50 FROM ex${n}.group_quantiles((SELECT x FROM t), groups := ${groups})`);
     // Other processes on the machine distort timings: each run reports the share of the machine
     // (all cores) used by processes other than DuckDB (this process) and the actor hosts.
     const once = async (n) => {
@@ -113,7 +94,7 @@ export async function benchGroupQuantiles({ threads = [1, 2], runs = 5, rows = 1
       const r = await conn.runAndReadAll(sql(n));
       const ms = performance.now() - t0;
       const s1 = systemCpu(), o1 = ourCpu(dirs);
-      const foreign = Math.max(0, (s1.busy - s0.busy) - (o1 - o0)) / Math.max(1, s1.total - s0.total);
+      const foreign = Math.max(0, (s1.busy - s0.busy) - (o1 - o0)) / Math.max(1e-9, s1.total - s0.total);
       return { ms, foreign, row: r.getRowsJson()[0] };
     };
     const out = {};
@@ -131,7 +112,7 @@ export async function benchGroupQuantiles({ threads = [1, 2], runs = 5, rows = 1
           if (JSON.stringify(result) !== JSON.stringify(r.row)) throw new Error(`results differ: ${JSON.stringify(result)} vs ${JSON.stringify(r.row)}`);
           ms.push(r.ms);
           rec.foreign.push(Math.round(r.foreign * 100));
-          log(`threads=${n} run ${i + 1}: ${r.ms.toFixed(0)} ms (other processes: ${(r.foreign * 100).toFixed(0)}% of the machine)`);
+          log(`threads=${n} run ${i + 1}: ${r.ms.toFixed(0)} ms (other processes: ${(r.foreign * 100).toFixed(0)}% of the machine; 1-min load ${loadavg()[0].toFixed(2)})`);
         }
       }
     }
@@ -141,7 +122,7 @@ export async function benchGroupQuantiles({ threads = [1, 2], runs = 5, rows = 1
       s.min = Math.min(...s.ms);
       s.max = Math.max(...s.ms);
     }
-    return { config: { rows, groups, type, runs, blocks, duckdbThreads: 2 }, result, byThreads: out };
+    return { config: { fn, resamples: resamples ?? null, rows, groups, type, runs, blocks, duckdbThreads: 2 }, result, byThreads: out };
   } finally {
     conn.closeSync?.();
     db.closeSync?.();
@@ -156,7 +137,9 @@ function parse(argv) {
   for (let i = 0; i < argv.length; i++) {
     const [k, v] = argv[i].includes('=') ? argv[i].split('=', 2) : [argv[i], argv[i + 1]];
     const take = () => { if (!argv[i].includes('=')) i++; return v; };
-    if (k === '--threads') o.threads = take().split(',').map(Number);
+    if (k === '--fn') o.fn = take();
+    else if (k === '--resamples') o.resamples = Number(take());
+    else if (k === '--threads') o.threads = take().split(',').map(Number);
     else if (k === '--runs') o.runs = Number(take());
     else if (k === '--rows') o.rows = Number(take());
     else if (k === '--groups') o.groups = Number(take());

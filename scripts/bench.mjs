@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run bench [-- --quick] [--runs N] [--only <config substring>] [--n 1e7] [--fn name] [--input range|table] [--no-build]`
+// `npm run bench [-- --quick] [--runs N] [--only <config substring>] [--n 1e7] [--fn name] [--input range|table] [--quiet 0.15] [--no-build]`
 //
 // Real DuckDB (@duckdb/node-api 1.5.5 + the vgi extension, protocol 2.0.0) against the vgi-actors
 // fixture worker and two hand-framed floor workers (bench/floor-*.mjs), over launch: and stdio.
@@ -14,9 +14,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { openDuck } from '../bench/lib/duck.mjs';
-import { CpuMeter, peakRssKb, resetPeak, taggedPids } from '../bench/lib/procs.mjs';
+import { CpuMeter, peakRssKb, resetPeak, systemCpu, taggedPids, waitQuiet } from '../bench/lib/procs.mjs';
 import { FUNCTIONS, commandLine, configurations } from '../bench/lib/matrix.mjs';
-import { addRatios, summarize, table } from '../bench/lib/report.mjs';
+import { addRatios, speedupLines, summarize, table } from '../bench/lib/report.mjs';
 
 process.env.QUERY_FARM_TELEMETRY_OPT_OUT = '1'; // LOAD vgi segfaults without it (no network here)
 const root = fileURLToPath(new URL('../', import.meta.url));
@@ -30,9 +30,12 @@ const { values: opts } = parseArgs({
     n: { type: 'string', multiple: true },
     fn: { type: 'string', multiple: true },
     input: { type: 'string', multiple: true },
+    // Wait before each timed run until the machine is less than this share (0..1) busy (≤ 2 min).
+    quiet: { type: 'string' },
   },
 });
 const runs = Math.max(3, Number(opts.runs ?? 3));
+const quiet = Number(opts.quiet ?? 0);
 
 if (!opts['no-build']) {
   const b = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.json')], { stdio: 'inherit' });
@@ -98,16 +101,21 @@ async function timedRun(c, row, src) {
   const fn = FUNCTIONS[row.fn];
   const pids = taggedPids(c.tag, c.exclude);
   for (const pid of pids) resetPeak(pid); // peak RSS of this run only
+  if (quiet > 0) await waitQuiet(quiet, 120_000, progress);
   const meter = new CpuMeter(c.tag, c.exclude);
+  const sys0 = systemCpu();
   meter.start();
   const r = await c.duck.query(fn.sql(src));
   const workerCpu = meter.stop();
+  const sys1 = systemCpu();
   if (!r.ok) { row.error = r.error; return false; }
+  // Share of the machine other processes used during the run: what the load average cannot say.
+  const other = Math.max(0, (sys1.busy - sys0.busy) - workerCpu - (r.cpuUser + r.cpuSys)) / Math.max(1e-9, sys1.total - sys0.total);
   const got = String(r.rows[0]?.[0]);
   if (got !== fn.expect(row.n)) { row.error = `wrong answer ${got}, expected ${fn.expect(row.n)}`; return false; }
   const peaks = taggedPids(c.tag, c.exclude).map(peakRssKb).filter((x) => x !== null);
   const peak = peaks.length ? Math.max(...peaks) : null;
-  row.runs.push({ s: r.ms / 1000, duckCpu: r.cpuUser + r.cpuSys, workerCpu, peakRssKb: peak, load: loadavg()[0] });
+  row.runs.push({ s: r.ms / 1000, duckCpu: r.cpuUser + r.cpuSys, workerCpu, peakRssKb: peak, load: loadavg()[0], other });
   if (peak !== null) row.peakRssKb = Math.max(row.peakRssKb ?? 0, peak);
   return true;
 }
@@ -160,7 +168,7 @@ addRatios(rows);
 const result = {
   startedAt: new Date(t0).toISOString(),
   machine: { cpus: availableParallelism(), node: process.version, kernel: release() },
-  options: { quick: opts.quick, runs, only: opts.only ?? null },
+  options: { quick: opts.quick, runs, only: opts.only ?? null, quiet },
   rows,
 };
 const outDir = join(root, 'bench/results');
@@ -169,4 +177,5 @@ const file = opts.out ?? join(outDir, `${result.startedAt.replace(/[:.]/g, '-')}
 writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
 const loads = rows.map((r) => r.load).filter((x) => x !== undefined);
 const loadNote = loads.length ? `1-min load average during the run: ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} (${availableParallelism()} cores)` : '';
-process.stdout.write(`${table(rows)}\n\n${loadNote}\nJSON: ${file}\n`);
+const speed = speedupLines(rows);
+process.stdout.write(`${table(rows)}\n\n${speed.length ? `${speed.join('\n')}\n` : ''}${loadNote}\nJSON: ${file}\n`);

@@ -207,7 +207,8 @@ t.test('index exports every fixture in spec order, and the list validates', asyn
   t.same(fixtures.map((f) => f.name), [
     'buffer_input', 'ordered_buffer_input', 'batch_index_buffer_input', 'echo_buffering', 'sum_all_columns',
     'exception_process', 'exception_finalize', 'crash_on_process', 'crash_on_combine', 'crash_on_finalize',
-    'large_state', 'ordered_source', 'buffer_emit_wide', 'noop_buffer', 'group_quantiles',
+    'large_state', 'ordered_source', 'buffer_emit_wide', 'noop_buffer', 'group_quantiles', 'group_bootstrap',
+    'misbehave', 'misbehave_queued',
   ]);
   t.equal(validateFunctions(fixtures).size, fixtures.length);
   for (const f of fixtures) {

@@ -70,3 +70,27 @@ export class CpuMeter {
     return s;
   }
 }
+
+/** Busy and total CPU seconds of the whole machine (all cores) so far, from /proc/stat. */
+export function systemCpu() {
+  const f = readFileSync('/proc/stat', 'latin1').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const total = f.reduce((a, b) => a + b, 0);
+  return { busy: (total - f[3] - f[4]) / clk, total: total / clk }; // idle and iowait are not busy
+}
+
+/**
+ * Waits (at most maxMs) until the machine is less than `maxBusy` (0..1 of all cores) busy for a
+ * whole second; returns the last share seen. On a shared machine a run that starts while other
+ * work is running measures that work as much as ours.
+ */
+export async function waitQuiet(maxBusy, maxMs = 120_000, log = () => undefined) {
+  const deadline = Date.now() + maxMs;
+  for (;;) {
+    const a = systemCpu();
+    await new Promise((r) => setTimeout(r, 1000));
+    const b = systemCpu();
+    const busy = (b.busy - a.busy) / Math.max(1e-9, b.total - a.total);
+    if (busy < maxBusy) return busy;
+    if (Date.now() > deadline) { log(`machine still ${(busy * 100).toFixed(0)}% busy; measuring anyway`); return busy; }
+  }
+}

@@ -1,5 +1,5 @@
 // Statistics, ratios and the stdout table of a bench run.
-import { FLOOR_OF } from './matrix.mjs';
+import { FLOOR_OF, SPEEDUP_TARGET } from './matrix.mjs';
 
 export function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
@@ -33,10 +33,37 @@ export function addRatios(rows) {
     const f = find(FLOOR_OF[r.fn], r.transport, r) ?? find(FLOOR_OF[r.fn], 'launch', r);
     if (f) { r.ratio = r.seconds / f.seconds; r.ratioTo = `${f.worker}/${f.transport}`; }
   }
-  const t1 = rows.find((r) => r.config === 'group_quantiles/threads=1' && r.seconds);
-  const t2 = rows.find((r) => r.config === 'group_quantiles/threads=2' && r.seconds);
-  // Parallel finalize of group_quantiles: how much faster the second actor thread makes it.
-  if (t1 && t2) { t2.ratio = t1.seconds / t2.seconds; t2.ratioTo = 'speed-up over threads=1'; }
+  // One query on every core: how much faster the second thread makes the same query.
+  for (const s of speedups(rows)) {
+    s.t2.ratio = s.ratio;
+    s.t2.ratioTo = `speed-up over threads=1${s.target ? ` (target ≥ ${s.target}×: ${s.met ? 'met' : 'NOT met'})` : ''}`;
+  }
+}
+
+/** threads=1 vs threads=2 pairs of the SPEEDUP_TARGET functions (same input and N). */
+export function speedups(rows) {
+  const out = [];
+  for (const [fn, target] of Object.entries(SPEEDUP_TARGET)) {
+    for (const t1 of rows.filter((r) => r.config === `${fn}/threads=1` && r.seconds)) {
+      const t2 = rows.find((r) => r.config === `${fn}/threads=2` && r.input === t1.input && r.n === t1.n && r.seconds);
+      if (!t2) continue;
+      const ratio = t1.seconds / t2.seconds;
+      out.push({ fn, t1, t2, ratio, target, met: target ? ratio >= target : null });
+    }
+  }
+  return out;
+}
+
+/** One line per speed-up pair: medians, ranges, ratio and the ratio's spread over the runs. */
+export function speedupLines(rows) {
+  return speedups(rows).map(({ fn, t1, t2, ratio, target, met }) => {
+    const loads = [...t1.runs, ...t2.runs].map((r) => r.load);
+    const other = (row) => row.runs.map((r) => (r.other === undefined ? '?' : Math.round(r.other * 100))).join(',');
+    return `${fn} (${t1.input}, N=${fmtN(t1.n)}): threads=1 ${f2(t1.seconds)} s (${f2(t1.min)}–${f2(t1.max)}), threads=2 ${f2(t2.seconds)} s (${f2(t2.min)}–${f2(t2.max)}), `
+      + `${t1.runs.length}+${t2.runs.length} runs: speed-up ${ratio.toFixed(2)}× (worst ${f2(t1.min / t2.max)}×, best ${f2(t1.max / t2.min)}×)`
+      + `${target ? `, target ≥ ${target}×: ${met ? 'met' : 'NOT met'}` : ''}; 1-min load ${f2(Math.min(...loads), 1)}–${f2(Math.max(...loads), 1)}; `
+      + `other processes' share of the machine per run (%): threads=1 ${other(t1)}, threads=2 ${other(t2)}`;
+  });
 }
 
 const fmtN = (n) => (n >= 1e6 && n % 1e6 === 0 ? `${n / 1e6}e6`.replace('10e6', '1e7') : String(n));
