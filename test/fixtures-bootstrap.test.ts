@@ -5,8 +5,8 @@
 // and the reference on the rows DuckDB holds. No timings here: speed is `npm run bench`.
 import t, { type Test } from 'tap';
 import { MessageChannel } from 'node:worker_threads';
-import { Field, Float64, Int32, Int64, RecordBatch, Schema, Struct, Utf8, makeData, type Data, type DataType } from 'apache-arrow';
-import type { BufferingParams, ExecutionStorage, FinalizeParams, KernelRef, ScalarValue } from '../functions/api.js';
+import { Float64, Int32, Int64, Utf8, type DataType } from 'apache-arrow';
+import type { KernelRef, ScalarValue } from '../functions/api.js';
 import {
   DEFAULT_RESAMPLES, TASK_DRAWS, bootstrapKernel, groupBootstrap, groupRuns, resampleSlices, sortKernel,
 } from '../functions/fixtures/group_bootstrap.js';
@@ -19,19 +19,8 @@ import { KernelRouter } from '../runtime/kernels.js';
 import { PortKernelRunner } from '../actors/kernels.js';
 import { FLAVOURS } from './helpers/duckdb.js';
 import { attachWorker, TRANSPORTS } from './helpers/worker.js';
+import { driveBuffering, mulberry32, numericBatches, type Num, type RunKernel } from './helpers/grouped.js';
 
-type Num = number | bigint;
-type RunKernel = BufferingParams['runKernel'];
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // ---------------------------------------------------------------------------------------------
 // The reference: groups in a Map, every resample materialized and sorted.
@@ -175,59 +164,14 @@ t.test('median, quantile_cont and the task slices', async (t) => {
 // ---------------------------------------------------------------------------------------------
 // The function, driven like the runtime drives it
 
-class MapStorage implements ExecutionStorage {
-  readonly kv = new Map<string, unknown>();
-  append(): void { throw new Error('unused'); }
-  batches(): readonly RecordBatch[] { return []; }
-  replace(): void { throw new Error('unused'); }
-  get<T>(key: string): T | undefined { return this.kv.get(key) as T | undefined; }
-  set<T>(key: string, value: T): void { this.kv.set(key, value); }
-  get bufferedBytes(): number { return 0; }
-}
 
-/** One column `v` of `type` (NULL where null), plus a VARCHAR column, cut into 2,048-row batches. */
-function batches(type: DataType, values: (Num | null)[]): RecordBatch[] {
-  const schema = new Schema([new Field('s', new Utf8(), true), new Field('v', type, true)]);
-  const out: RecordBatch[] = [];
-  for (let start = 0; start < values.length; start += 2048) {
-    const part = values.slice(start, start + 2048);
-    const data = type instanceof Int64 ? new BigInt64Array(part.length) : type instanceof Int32 ? new Int32Array(part.length) : new Float64Array(part.length);
-    const validity = new Uint8Array(Math.ceil(part.length / 8));
-    let nulls = 0;
-    part.forEach((v, i) => {
-      if (v === null) { nulls++; return; }
-      validity[i >> 3]! |= 1 << (i & 7);
-      (data as unknown as Num[])[i] = v;
-    });
-    const strings = makeData({ type: new Utf8(), length: part.length, nullCount: part.length, nullBitmap: new Uint8Array(validity.length), valueOffsets: new Int32Array(part.length + 1), data: new Uint8Array(0) });
-    const child = makeData({ type, length: part.length, nullCount: nulls, nullBitmap: validity, data } as never) as Data;
-    out.push(new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: part.length, nullCount: 0, children: [strings, child] })));
-  }
-  return out;
-}
 
-function rows(bs: readonly RecordBatch[]): unknown[][] {
-  return bs.flatMap((b) => Array.from({ length: b.numRows }, (_, r) => b.schema.fields.map((_, i) => b.getChildAt(i)!.get(r))));
-}
 
 /** process → combine → every finalize stream at once; rows sorted by g. */
 async function run(type: DataType, values: (Num | null)[], args: Record<string, ScalarValue>, runKernel: RunKernel): Promise<unknown[][]> {
-  const input = batches(type, values);
-  const schema = input[0]?.schema ?? batches(type, [null])[0]!.schema;
-  const outputSchema = groupBootstrap.onBind({ functionName: 'group_bootstrap', inputSchema: schema, arguments: args, settings: {} });
-  const base: BufferingParams = {
-    functionName: 'group_bootstrap', executionId: Uint8Array.of(1), storage: new MapStorage(), inputSchema: schema, outputSchema,
-    arguments: args, settings: {}, attachOpaqueData: null, log: () => undefined, runKernel,
-  };
-  for (const b of input) await groupBootstrap.process({ ...base, batchIndex: null }, b);
-  const ids = await groupBootstrap.combine(base, [base.executionId]);
-  const streams = await Promise.all(ids.map(async (id) => {
-    const params: FinalizeParams = { ...base, finalizeStateId: id, signal: new AbortController().signal };
-    const out: RecordBatch[] = [];
-    for await (const b of groupBootstrap.finalizeProducer(params, id) as AsyncIterable<RecordBatch>) out.push(b);
-    return out;
-  }));
-  return rows(streams.flat()).sort((a, b) => Number(a[0]) - Number(b[0]));
+  const input = numericBatches(type, values, true);
+  const schema = input[0]?.schema ?? numericBatches(type, [null], true)[0]!.schema;
+  return (await driveBuffering(groupBootstrap, input, schema, args, runKernel)).sort((a, b) => Number(a[0]) - Number(b[0]));
 }
 
 const cases: [string, DataType, () => (Num | null)[], number, number][] = [

@@ -50,6 +50,7 @@ import fixtures, {
   orderedSource,
   sumAllColumns,
 } from '../functions/fixtures/index.js';
+import { mulberry32 } from './helpers/grouped.js';
 
 class MapStorage implements ExecutionStorage {
   readonly logs = new Map<string, RecordBatch[]>();
@@ -502,15 +503,6 @@ t.test('noop_buffer: zero rows, output schema = input', async (t) => {
 // ---------------------------------------------------------------------------------------------
 // group_quantiles against a naive reference
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Num = number | bigint;
 

@@ -4,37 +4,15 @@
 // real DuckDB and the built worker with 2 threads (launch:), against a SQL reference.
 import t, { type Test } from 'tap';
 import { MessageChannel } from 'node:worker_threads';
-import { Field, Float64, Int32, Int64, RecordBatch, Schema, Struct, makeData, type Data, type DataType } from 'apache-arrow';
-import type { BufferingParams, ExecutionStorage, FinalizeParams, KernelRef, ScalarValue } from '../functions/api.js';
+import { Float64, Int32, Int64, type DataType } from 'apache-arrow';
+import type { KernelRef, ScalarValue } from '../functions/api.js';
 import { BLOCK_VALUES, groupQuantiles, partitionKernel, quantileKernel, splitGroups, KERNELS_PER_RANGE } from '../functions/fixtures/group_quantiles.js';
 import * as kernels from '../functions/fixtures/group_quantiles-kernels.js';
 import type { BlockInput, QuantileInput } from '../functions/fixtures/group_quantiles-kernels.js';
 import { KernelRouter } from '../runtime/kernels.js';
 import { PortKernelRunner } from '../actors/kernels.js';
 import { attachWorker } from './helpers/worker.js';
-
-class MapStorage implements ExecutionStorage {
-  readonly kv = new Map<string, unknown>();
-  append(): void { throw new Error('unused'); }
-  batches(): readonly RecordBatch[] { return []; }
-  replace(): void { throw new Error('unused'); }
-  get<T>(key: string): T | undefined { return this.kv.get(key) as T | undefined; }
-  set<T>(key: string, value: T): void { this.kv.set(key, value); }
-  get bufferedBytes(): number { return 0; }
-}
-
-type RunKernel = BufferingParams['runKernel'];
-type Num = number | bigint;
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { driveBuffering, mulberry32, numericBatches, type Num, type RunKernel } from './helpers/grouped.js';
 
 /** The obvious implementation: Map of groups, comparator sort, Set for distinct. */
 function reference(values: (Num | null)[], groups: number): unknown[][] {
@@ -56,49 +34,10 @@ function reference(values: (Num | null)[], groups: number): unknown[][] {
   });
 }
 
-/** One column of `type` with NULLs where values are null, cut into batches of `chunk` rows. */
-function batches(type: DataType, values: (Num | null)[], chunk = 2048): RecordBatch[] {
-  const schema = new Schema([new Field('v', type, true)]);
-  const out: RecordBatch[] = [];
-  for (let start = 0; start < values.length; start += chunk) {
-    const part = values.slice(start, start + chunk);
-    const data = type instanceof Int64 ? new BigInt64Array(part.length) : type instanceof Int32 ? new Int32Array(part.length) : new Float64Array(part.length);
-    const validity = new Uint8Array(Math.ceil(part.length / 8));
-    let nulls = 0;
-    part.forEach((v, i) => {
-      if (v === null) { nulls++; return; }
-      validity[i >> 3]! |= 1 << (i & 7);
-      (data as unknown as Num[])[i] = v;
-    });
-    const child = makeData({ type, length: part.length, nullCount: nulls, nullBitmap: validity, data } as never) as Data;
-    out.push(new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: part.length, nullCount: 0, children: [child] })));
-  }
-  return out;
-}
-
-function rows(bs: readonly RecordBatch[]): unknown[][] {
-  return bs.flatMap((b) => Array.from({ length: b.numRows }, (_, r) => b.schema.fields.map((_, i) => b.getChildAt(i)!.get(r))));
-}
-
 /** process → combine → every finalize stream concurrently (as DuckDB's source threads do). */
 async function run(type: DataType, values: (Num | null)[], args: Record<string, ScalarValue>, runKernel: RunKernel): Promise<unknown[][]> {
-  const input = batches(type, values);
-  const schema = input[0]!.schema;
-  const fullArgs = { groups: 64n, ...args };
-  const outputSchema = groupQuantiles.onBind({ functionName: 'group_quantiles', inputSchema: schema, arguments: fullArgs, settings: {} });
-  const base: BufferingParams = {
-    functionName: 'group_quantiles', executionId: Uint8Array.of(1), storage: new MapStorage(), inputSchema: schema, outputSchema,
-    arguments: fullArgs, settings: {}, attachOpaqueData: null, log: () => undefined, runKernel,
-  };
-  for (const b of input) await groupQuantiles.process({ ...base, batchIndex: null }, b);
-  const ids = await groupQuantiles.combine(base, [base.executionId]);
-  const streams = await Promise.all(ids.map(async (id) => {
-    const params: FinalizeParams = { ...base, finalizeStateId: id, signal: new AbortController().signal };
-    const out: RecordBatch[] = [];
-    for await (const b of groupQuantiles.finalizeProducer(params, id) as AsyncIterable<RecordBatch>) out.push(b);
-    return out;
-  }));
-  return rows(streams.flat());
+  const input = numericBatches(type, values);
+  return driveBuffering(groupQuantiles, input, input[0]!.schema, { groups: 64n, ...args }, runKernel);
 }
 
 const cases: [string, DataType, () => (Num | null)[], number][] = [
