@@ -155,18 +155,28 @@ function concatOffsets(parts: readonly Data[], total: number, large: boolean): O
   return out;
 }
 
-function concatBytes(parts: readonly Data[]): Uint8Array {
+/** Bytes of variable-width values (utf8/binary) the parts' rows span. */
+export function variableBytesLength(parts: readonly Data[]): number {
   let n = 0;
   for (const p of parts) { const o = p.valueOffsets as Offsets; n += Number(o[p.length]) - Number(o[0]); }
-  const out = new Uint8Array(n);
+  return n;
+}
+
+/** Copies the parts' variable-width values into `dst`, back to back. */
+export function copyVariableBytes(dst: Uint8Array, parts: readonly Data[]): void {
   let pos = 0;
   for (const p of parts) {
     const o = p.valueOffsets as Offsets;
     const s = Number(o[0]);
     const e = Number(o[p.length]);
-    out.set((p.values as Uint8Array).subarray(s, e), pos);
+    dst.set((p.values as Uint8Array).subarray(s, e), pos);
     pos += e - s;
   }
+}
+
+function concatBytes(parts: readonly Data[]): Uint8Array {
+  const out = new Uint8Array(variableBytesLength(parts));
+  copyVariableBytes(out, parts);
   return out;
 }
 

@@ -6,7 +6,7 @@
 import { Type } from 'apache-arrow';
 import type { Data, DataType, RecordBatch } from 'apache-arrow';
 import { batchHeader, type ColumnNode } from '../runtime/wire/encode.js';
-import { canConcat, copyBits, fixedChild, hasNulls, listChild, setBits, structChild } from './concat.js';
+import { canConcat, copyBits, copyVariableBytes, fixedChild, hasNulls, listChild, setBits, structChild, variableBytesLength } from './concat.js';
 
 type Offsets = Int32Array | BigInt64Array;
 
@@ -87,19 +87,9 @@ function planColumn(parts: readonly Data[], plan: Plan): void {
     }
     case Type.Utf8: case Type.Binary: case Type.LargeUtf8: case Type.LargeBinary: {
       offsetsOf(parts, total, type.typeId === Type.LargeUtf8 || type.typeId === Type.LargeBinary, plan);
-      let bytes = 0;
-      for (const p of parts) { const o = p.valueOffsets as Offsets; bytes += Number(o[p.length]) - Number(o[0]); }
+      const bytes = variableBytesLength(parts);
       if (type.typeId !== Type.LargeUtf8 && type.typeId !== Type.LargeBinary && bytes > 0x7fffffff) throw new RangeError('concat: more than 2 GiB of variable-width values in one batch');
-      add(plan, bytes, (dst) => {
-        let pos = 0;
-        for (const p of parts) {
-          const o = p.valueOffsets as Offsets;
-          const s = Number(o[0]);
-          const e = Number(o[p.length]);
-          dst.set((p.values as Uint8Array).subarray(s, e), pos);
-          pos += e - s;
-        }
-      });
+      add(plan, bytes, (dst) => copyVariableBytes(dst, parts));
       return;
     }
     case Type.List: case Type.LargeList: case Type.Map:
