@@ -4,7 +4,6 @@
 // then real DuckDB (both protocol versions, launch: and stdio) against DuckDB's own count/median
 // and the reference on the rows DuckDB holds. No timings here: speed is `npm run bench`.
 import t, { type Test } from 'tap';
-import { MessageChannel } from 'node:worker_threads';
 import { Float64, Int32, Int64, Utf8, type DataType } from 'apache-arrow';
 import type { KernelRef, ScalarValue } from '../functions/api.js';
 import {
@@ -15,11 +14,9 @@ import { IndexStream, bootstrapMedians, medianOfSorted, mulHigh, quantileCont, s
 import type { BootstrapInput, SortInput } from '../functions/fixtures/group_bootstrap-kernels.js';
 import { BLOCK_VALUES } from '../functions/fixtures/grouped-blocks.js';
 import { runKernel as inlineKernel } from '../actors/kernels.js';
-import { KernelRouter } from '../runtime/kernels.js';
-import { PortKernelRunner } from '../actors/kernels.js';
 import { FLAVOURS } from './helpers/duckdb.js';
 import { attachWorker, TRANSPORTS } from './helpers/worker.js';
-import { driveBuffering, mulberry32, numericBatches, type Num, type RunKernel } from './helpers/grouped.js';
+import { driveBuffering, mulberry32, numericBatches, type Num, type RunKernel, groupOf, poolRunKernel } from './helpers/grouped.js';
 
 
 // ---------------------------------------------------------------------------------------------
@@ -43,9 +40,7 @@ function reference(values: (Num | null)[], groups: number, resamples: number): u
   const byGroup = new Map<number, number[]>();
   for (const v of values) {
     if (v === null || (typeof v === 'number' && !Number.isFinite(v))) continue;
-    const g = typeof v === 'bigint'
-      ? Number(((v % BigInt(groups)) + BigInt(groups)) % BigInt(groups))
-      : ((Math.floor(v) % groups) + groups) % groups;
+    const g = groupOf(v, groups);
     const list = byGroup.get(g) ?? [];
     list.push(Number(v));
     byGroup.set(g, list);
@@ -207,12 +202,7 @@ t.test('inline kernels: exactly the reference; kernels get moved values and shar
 });
 
 t.test('via the real kernel pool (2 kernel threads): exactly the reference', async (t) => {
-  const router = new KernelRouter({ threads: 2 });
-  t.teardown(() => router.close());
-  const ch = new MessageChannel();
-  router.attach(ch.port1);
-  const runner = new PortKernelRunner(ch.port2);
-  await matchesReference(t, (k, input, transfer) => runner.run(k, input, transfer));
+  await matchesReference(t, poolRunKernel(t, 2));
 });
 
 t.test('row order does not matter; defaults; empty input; bind errors; kernel failures', async (t) => {

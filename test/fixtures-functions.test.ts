@@ -50,7 +50,7 @@ import fixtures, {
   orderedSource,
   sumAllColumns,
 } from '../functions/fixtures/index.js';
-import { mulberry32 } from './helpers/grouped.js';
+import { mulberry32, groupOf } from './helpers/grouped.js';
 
 class MapStorage implements ExecutionStorage {
   readonly logs = new Map<string, RecordBatch[]>();
@@ -511,9 +511,7 @@ function reference(values: (Num | null)[], groups: number): unknown[][] {
   const byGroup = new Map<number, Num[]>();
   for (const v of values) {
     if (v === null || (typeof v === 'number' && !Number.isFinite(v))) continue;
-    const g = typeof v === 'bigint'
-      ? Number(((v % BigInt(groups)) + BigInt(groups)) % BigInt(groups))
-      : ((Math.floor(v) % groups) + groups) % groups;
+    const g = groupOf(v, groups);
     const list = byGroup.get(g) ?? [];
     list.push(v);
     byGroup.set(g, list);

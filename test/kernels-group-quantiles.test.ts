@@ -3,25 +3,20 @@
 // call of the kernel function; both must give exactly the naive reference. Then once through
 // real DuckDB and the built worker with 2 threads (launch:), against a SQL reference.
 import t, { type Test } from 'tap';
-import { MessageChannel } from 'node:worker_threads';
 import { Float64, Int32, Int64, type DataType } from 'apache-arrow';
 import type { KernelRef, ScalarValue } from '../functions/api.js';
 import { BLOCK_VALUES, groupQuantiles, partitionKernel, quantileKernel, splitGroups, KERNELS_PER_RANGE } from '../functions/fixtures/group_quantiles.js';
 import * as kernels from '../functions/fixtures/group_quantiles-kernels.js';
 import type { BlockInput, QuantileInput } from '../functions/fixtures/group_quantiles-kernels.js';
-import { KernelRouter } from '../runtime/kernels.js';
-import { PortKernelRunner } from '../actors/kernels.js';
 import { attachWorker } from './helpers/worker.js';
-import { driveBuffering, mulberry32, numericBatches, type Num, type RunKernel } from './helpers/grouped.js';
+import { driveBuffering, mulberry32, numericBatches, type Num, type RunKernel, groupOf, poolRunKernel } from './helpers/grouped.js';
 
 /** The obvious implementation: Map of groups, comparator sort, Set for distinct. */
 function reference(values: (Num | null)[], groups: number): unknown[][] {
   const byGroup = new Map<number, Num[]>();
   for (const v of values) {
     if (v === null || (typeof v === 'number' && !Number.isFinite(v))) continue;
-    const g = typeof v === 'bigint'
-      ? Number(((v % BigInt(groups)) + BigInt(groups)) % BigInt(groups))
-      : ((Math.floor(v) % groups) + groups) % groups;
+    const g = groupOf(v, groups);
     const list = byGroup.get(g);
     if (list) list.push(v);
     else byGroup.set(g, [v]);
@@ -58,12 +53,7 @@ async function matchesReference(t: Test, runKernel: RunKernel): Promise<void> {
 }
 
 t.test('via the real kernel pool (2 kernel threads): exactly the naive reference', async (t) => {
-  const router = new KernelRouter({ threads: 2 });
-  t.teardown(() => router.close());
-  const ch = new MessageChannel();
-  router.attach(ch.port1);
-  const runner = new PortKernelRunner(ch.port2);
-  await matchesReference(t, (k, input, transfer) => runner.run(k, input, transfer));
+  await matchesReference(t, poolRunKernel(t, 2));
 });
 
 t.test('via a plain call of the kernel function: exactly the naive reference; pieces are moved', async (t) => {

@@ -2,6 +2,9 @@
 // does, without the runtime: fake params, one numeric column cut into 2,048-row chunks, process →
 // combine → every finalize stream at once (as DuckDB's source threads drain them).
 import { Field, Int32, Int64, RecordBatch, Schema, Struct, Utf8, makeData, type Data, type DataType } from 'apache-arrow';
+import { MessageChannel } from 'node:worker_threads';
+import { KernelRouter } from '../../runtime/kernels.js';
+import { PortKernelRunner } from '../../actors/kernels.js';
 import type { BufferingParams, ExecutionStorage, FinalizeParams, ScalarValue, TableBufferingFunction } from '../../functions/api.js';
 
 export type Num = number | bigint;
@@ -16,6 +19,23 @@ export function mulberry32(seed: number): () => number {
     x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
     return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** The fixtures' group of a value: floor(v) mod groups, taken non-negative (BIGINTs exactly). */
+export function groupOf(v: Num, groups: number): number {
+  return typeof v === 'bigint'
+    ? Number(((v % BigInt(groups)) + BigInt(groups)) % BigInt(groups))
+    : ((Math.floor(v) % groups) + groups) % groups;
+}
+
+/** runKernel on a real kernel pool (router + piscina threads, as an actor thread uses it). */
+export function poolRunKernel(t: { teardown(fn: () => unknown): void }, threads: number): RunKernel {
+  const router = new KernelRouter({ threads });
+  t.teardown(() => router.close());
+  const ch = new MessageChannel();
+  router.attach(ch.port1);
+  const runner = new PortKernelRunner(ch.port2);
+  return (k, input, transfer) => runner.run(k, input, transfer);
 }
 
 /** Key-value storage only: the grouped fixtures keep their state under keys, never in logs. */
