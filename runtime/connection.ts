@@ -171,10 +171,17 @@ export class Connection {
       }
     } catch (e) {
       const err = e as Error & { logs?: WireLog[] };
-      // The caller's mistakes (a malformed request) and the function's own errors are DuckDB's to
-      // show; anything else (a lost thread, a bug of ours) is the operator's to see as well.
-      if (!(e instanceof ActorCallError || e instanceof ProtocolError)) this.core.log(`${method} failed: ${err.stack ?? err}`);
+      // The caller's mistakes (a malformed request), the function's own errors and a peer that hung
+      // up (DuckDB closes connections early after LIMIT or an error) are DuckDB's business; anything
+      // else (a lost thread, a bug of ours) is the operator's to see as well.
+      if (!(e instanceof ActorCallError || e instanceof ProtocolError || peerGone(e))) this.core.log(`${method} failed: ${err.stack ?? err}`);
       await this.writeError(err.message ?? String(e), err.logs ?? []);
     }
   }
+}
+
+/** A write or read failed because the other end closed the connection. */
+function peerGone(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  return code === 'EPIPE' || code === 'ECONNRESET' || code === 'ERR_STREAM_DESTROYED' || code === 'ERR_STREAM_WRITE_AFTER_END';
 }
