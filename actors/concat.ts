@@ -12,7 +12,7 @@
 import { Data, RecordBatch, Type } from 'apache-arrow';
 import type { DataType, FixedSizeList, Schema } from 'apache-arrow';
 
-type Offsets = Int32Array | BigInt64Array;
+export type Offsets = Int32Array | BigInt64Array;
 
 /** Bit `pos` of a bitmap. */
 const bit = (bm: Uint8Array, pos: number): number => (bm[pos >> 3]! >> (pos & 7)) & 1;
@@ -129,19 +129,22 @@ function concatBoolValues(parts: readonly Data[], total: number): Uint8Array {
   return out;
 }
 
-/** New offsets for the concatenated rows, rebased so each part continues where the last ended. */
-function concatOffsets(parts: readonly Data[], total: number, large: boolean): Offsets {
-  const out = large ? new BigInt64Array(total + 1) : new Int32Array(total + 1);
+/**
+ * Writes the parts' offsets into `out` (total rows + 1 entries), rebased so each part continues
+ * where the last ended. Returns the bytes of values they span.
+ */
+export function rebaseOffsets(out: Offsets, parts: readonly Data[]): number {
+  const large = out instanceof BigInt64Array;
+  out[0] = large ? 0n : (0 as never);
   let row = 0;
   let base = 0;
   for (const p of parts) {
     const offs = p.valueOffsets as Offsets;
     const start = Number(offs[0]);
     if (large) {
-      const o = out as BigInt64Array;
       const src = offs as BigInt64Array;
       const shift = BigInt(base - start);
-      for (let i = 1; i <= p.length; i++) o[row + i] = src[i]! + shift;
+      for (let i = 1; i <= p.length; i++) out[row + i] = src[i]! + shift;
     } else {
       const o = out as Int32Array;
       const src = offs as Int32Array;
@@ -151,7 +154,14 @@ function concatOffsets(parts: readonly Data[], total: number, large: boolean): O
     row += p.length;
     base += Number(offs[p.length]) - start;
   }
-  if (!large && base > 0x7fffffff) throw new RangeError('concat: more than 2 GiB of variable-width values in one batch');
+  return base;
+}
+
+/** New offsets for the concatenated rows (see rebaseOffsets). */
+function concatOffsets(parts: readonly Data[], total: number, large: boolean): Offsets {
+  const out = large ? new BigInt64Array(total + 1) : new Int32Array(total + 1);
+  const bytes = rebaseOffsets(out, parts);
+  if (!large && bytes > 0x7fffffff) throw new RangeError('concat: more than 2 GiB of variable-width values in one batch');
   return out;
 }
 

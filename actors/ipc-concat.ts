@@ -6,9 +6,7 @@
 import { Type } from 'apache-arrow';
 import type { Data, DataType, RecordBatch } from 'apache-arrow';
 import { batchHeader, type ColumnNode } from '../runtime/wire/encode.js';
-import { canConcat, copyBits, copyVariableBytes, fixedChild, hasNulls, listChild, setBits, structChild, variableBytesLength } from './concat.js';
-
-type Offsets = Int32Array | BigInt64Array;
+import { canConcat, copyBits, copyVariableBytes, fixedChild, hasNulls, listChild, rebaseOffsets, setBits, structChild, variableBytesLength } from './concat.js';
 
 interface Plan {
   readonly nodes: ColumnNode[];
@@ -24,23 +22,7 @@ function add(plan: Plan, size: number, fill: (dst: Uint8Array) => void): void {
 
 function offsetsOf(parts: readonly Data[], total: number, large: boolean, plan: Plan): void {
   add(plan, (total + 1) * (large ? 8 : 4), (dst) => {
-    const out: Offsets = large ? new BigInt64Array(dst.buffer, dst.byteOffset, total + 1) : new Int32Array(dst.buffer, dst.byteOffset, total + 1);
-    out[0] = large ? 0n : (0 as never);
-    let row = 0;
-    let base = 0;
-    for (const p of parts) {
-      const offs = p.valueOffsets as Offsets;
-      const start = Number(offs[0]);
-      if (large) {
-        const shift = BigInt(base - start);
-        for (let i = 1; i <= p.length; i++) (out as BigInt64Array)[row + i] = (offs as BigInt64Array)[i]! + shift;
-      } else {
-        const shift = base - start;
-        for (let i = 1; i <= p.length; i++) (out as Int32Array)[row + i] = (offs as Int32Array)[i]! + shift;
-      }
-      row += p.length;
-      base += Number(offs[p.length]) - start;
-    }
+    rebaseOffsets(large ? new BigInt64Array(dst.buffer, dst.byteOffset, total + 1) : new Int32Array(dst.buffer, dst.byteOffset, total + 1), parts);
   });
 }
 
