@@ -34,8 +34,6 @@ export interface RequestContext {
   readonly oneWay?: boolean;
 }
 
-export { requestBlob } from './wire/request.js';
-
 export class Connection {
   readonly reader: MessageReader;
   /** Set when a stdio relay opened this connection (data or control side). */

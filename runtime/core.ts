@@ -19,10 +19,6 @@ export interface RuntimeMetrics {
   executionsSwept: number;
 }
 
-export function executionKey(id: Uint8Array): string {
-  return Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString('hex');
-}
-
 export class RuntimeCore {
   readonly metrics: RuntimeMetrics = { connections: 0, requests: 0, chunks: 0, executionsStarted: 0, executionsEnded: 0, finalizeStreams: 0, executionsSwept: 0 };
   /** Requests being handled right now (drain waits for zero). */

@@ -1,7 +1,7 @@
 // bind: the user's onBind decides the output schema. It is user code, so it runs on an actor
 // thread (any one: bind has no execution yet); the main thread only wraps the answer.
 import type { RequestContext } from '../connection.js';
-import { requestBlob } from '../connection.js';
+import { requestBlob } from '../wire/request.js';
 import { unaryResult } from '../wire/envelope.js';
 import { decodeRow, encodeRow } from '../protocol/encode.js';
 import { schemaOf } from '../protocol/cache.js';

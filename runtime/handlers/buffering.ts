@@ -7,7 +7,7 @@
 // actor is bounded. Everything else waits for the actor's answer. Under stdio the relay answers
 // such calls itself once told to (runtime/transports/relay-link.ts): those arrive one-way.
 import type { RequestContext } from '../connection.js';
-import { requestBlob } from '../connection.js';
+import { executionKey, requestBlob } from '../wire/request.js';
 import { NestedRow } from '../wire/nested.js';
 import { ownBuffer, ProtocolError } from '../wire/message.js';
 import { stateIdResult, unaryResult, zeroFieldResult } from '../wire/envelope.js';
@@ -15,7 +15,6 @@ import { concat } from '../wire/encode.js';
 import { encodeRow } from '../protocol/encode.js';
 import { schemaOf } from '../protocol/cache.js';
 import type { CombineReply, ProcessReply } from '../../actors/messages.js';
-import { executionKey } from '../core.js';
 import { ActorCallError } from '../actors/pool.js';
 import { Mailbox } from '../actors/mailbox.js';
 

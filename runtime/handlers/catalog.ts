@@ -1,7 +1,7 @@
 // The catalog surface: one catalog with one schema holding the runtime's table-buffering
 // functions. Control plane only (a few calls per ATTACH), so apache-arrow does the encoding.
 import type { RequestContext } from '../connection.js';
-import { requestBlob } from '../connection.js';
+import { requestBlob } from '../wire/request.js';
 import { unaryResult, unaryVoid } from '../wire/envelope.js';
 import { concat, EOS_BYTES } from '../wire/encode.js';
 import { decodeRow, encodeRow } from '../protocol/encode.js';

@@ -2,14 +2,13 @@
 // execution's actor; phase TABLE_BUFFERING_FINALIZE streams one finalize state id from the actor.
 import { randomBytes } from 'node:crypto';
 import type { RequestContext } from '../connection.js';
-import { requestBlob } from '../connection.js';
+import { executionKey, requestBlob } from '../wire/request.js';
 import { EOS_BYTES } from '../wire/encode.js';
 import { binarySchemaMessage } from '../wire/encode.js';
 import { EOS } from '../wire/reader.js';
 import { ProtocolError } from '../wire/message.js';
 import { decodeRow, encodeRow } from '../protocol/encode.js';
 import { schemaOf } from '../protocol/cache.js';
-import { executionKey } from '../core.js';
 import { bytesOrNull } from './bind.js';
 import { streamFinalize } from './finalize.js';
 import type { InitContext, PushdownInput } from '../../actors/messages.js';

@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { EOS, MessageReader } from '../wire/reader.js';
 import { MessageHeader, type IpcMessage } from '../wire/message.js';
 import { NestedRow } from '../wire/nested.js';
-import { requestBlob } from '../wire/request.js';
+import { executionKey, requestBlob } from '../wire/request.js';
 import { concat, EOS_BYTES } from '../wire/encode.js';
 import { unaryError } from '../wire/envelope.js';
 import { decodeControl, encodeControl, ONE_WAY_MARKER, RELAY_METHOD } from '../wire/relay-control.js';
@@ -99,7 +99,7 @@ export function startAckingRelay(data: Socket, control: Socket, stdin: Readable,
     if (answers.size === 0 || m.metadata.get('vgi_rpc.method') !== 'table_buffering_process') return undefined;
     try {
       const id = NestedRow.parse(requestBlob(m)).bytes('execution_id');
-      return id ? answers.get(Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString('hex')) : undefined;
+      return id ? answers.get(executionKey(id)) : undefined;
     } catch {
       return undefined; // the host reads it again and answers with the error
     }

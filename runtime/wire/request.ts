@@ -1,6 +1,6 @@
 // The `request: binary` cell of a VGI method's request batch. Lives apart from connection.ts so
 // that the stdio relay (runtime/transports/relay-ack.ts) can find a process call's execution id
-// with the same code the host uses, without importing the handlers.
+// and key with the same code the host uses, without importing the handlers.
 import { ProtocolError, recordBatchHeader, bodyBuffer, type IpcMessage } from './message.js';
 
 /** The single `request: binary` cell of a VGI method's request batch (a view, no copy). */
@@ -15,4 +15,9 @@ export function requestBlob(batch: IpcMessage): Uint8Array {
   const data = bodyBuffer(batch, rb, 2);
   if (a < 0 || b < a || b > data.byteLength) throw new ProtocolError('request cell offsets out of range');
   return data.subarray(a, b);
+}
+
+/** The routing key of an execution id (hex): the host's routes and the relay's answers use it. */
+export function executionKey(id: Uint8Array): string {
+  return Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString('hex');
 }
