@@ -5,7 +5,8 @@ import type { RecordBatch, Schema } from 'apache-arrow';
 import type {
   Arguments, BufferingParams, CombineParams, LogLevel, ProcessParams, Settings, StateId, TableBufferingFunction,
 } from '../functions/api.js';
-import { ChunkDecoder, decodeArguments, decodeSchema, decodeSettings } from './codec.js';
+import { decodeArguments, decodeSchema, decodeSettings } from './codec.js';
+import { ChunkDecoder } from './chunk-decoder.js';
 import { MemoryStorage } from './storage.js';
 import { runKernel } from './kernels.js';
 import type { InitContext, WireLog } from './messages.js';

@@ -35,15 +35,18 @@ export type ToActor =
   | { t: 'destroy'; id: number; eid: string; reason: string }
   | { t: 'stats'; id: number }
   // No id and no reply: chunks already acknowledged to DuckDB; completions come back in 'done'.
-  // `buffer` holds every chunk's input IPC stream back to back (8-byte aligned), moved as one.
-  | { t: 'chunks'; buffer: ArrayBuffer; items: QueuedChunk[] };
+  // `buffer` holds the input IPC streams of the chunks that came without a buffer of their own,
+  // back to back (8-byte aligned), moved as one.
+  | { t: 'chunks'; buffer: ArrayBuffer | null; items: QueuedChunk[] };
 
 /**
  * A process call acknowledged to DuckDB before the actor ran it (functions declaring
- * `stateId: 'execution'`): where its input lies in the 'chunks' message's buffer.
+ * `stateId: 'execution'`): where its input lies, in its own moved read buffer (`buffer`) or else
+ * in the 'chunks' message's buffer.
  */
 export interface QueuedChunk {
   readonly eid: string;
+  readonly buffer?: ArrayBuffer;
   readonly offset: number;
   readonly length: number;
   readonly batchIndex: bigint | null;

@@ -112,7 +112,7 @@ export class ActorThread {
   handle(m: ToActor): void {
     switch (m.t) {
       case 'chunks':
-        for (const c of m.items) this.queued(m.buffer, c);
+        for (const c of m.items) this.queued(c.buffer ?? m.buffer!, c);
         return;
       case 'bind':
         return this.reply(m.id, () => {

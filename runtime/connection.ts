@@ -7,6 +7,7 @@
 // a process request preceded by a one-way marker was already answered by the relay, and is queued
 // without a response.
 import type { Readable, Writable } from 'node:stream';
+import { Socket } from 'node:net';
 import { MessageReader } from './wire/reader.js';
 import { ProtocolError, type IpcMessage } from './wire/message.js';
 import { decodeControl, RELAY_METHOD } from './wire/relay-control.js';
@@ -32,6 +33,8 @@ export interface RequestContext {
   readonly batch: IpcMessage;
   /** A relay already answered this (process) request: queue it, write nothing. */
   readonly oneWay?: boolean;
+  /** The read buffer holding this request and nothing else: a handler may move it (see MessageReader). */
+  readonly buffer: ArrayBuffer | null;
 }
 
 export class Connection {
@@ -41,7 +44,7 @@ export class Connection {
   private closed = false;
 
   constructor(readonly core: RuntimeCore, readonly input: Readable, readonly output: Writable, readonly label: string) {
-    this.reader = new MessageReader(input);
+    this.reader = new MessageReader(input, input instanceof Socket);
     output.on('error', () => { this.closed = true; });
     output.on('close', () => { this.closed = true; });
   }
@@ -133,7 +136,7 @@ export class Connection {
     if (!batch || method !== 'table_buffering_process') throw new ProtocolError(`one-way request must be table_buffering_process, got ${method}`);
     this.core.metrics.requests++;
     const protocol = resolveProtocol(batch.metadata.get('vgi_rpc.protocol_version'), batch.metadata.get('vgi_rpc.protocol'));
-    await handleProcess({ core: this.core, conn: this, method, protocol, messages: req, batch, oneWay: true });
+    await handleProcess({ core: this.core, conn: this, method, protocol, messages: req, batch, oneWay: true, buffer: this.reader.lastStreamBuffer });
   }
 
   private async dispatch(req: IpcMessage[]): Promise<void> {
@@ -155,7 +158,7 @@ export class Connection {
     } catch (e) {
       return this.writeError((e as Error).message);
     }
-    const ctx: RequestContext = { core: this.core, conn: this, method, protocol, messages: req, batch };
+    const ctx: RequestContext = { core: this.core, conn: this, method, protocol, messages: req, batch, buffer: this.reader.lastStreamBuffer };
     try {
       if (isCatalogMethod(method)) return await handleCatalog(ctx);
       switch (method) {

@@ -1,8 +1,9 @@
-// ChunkDecoder (actors/codec.ts): decodes DuckDB's per-chunk IPC streams with the schema cached
+// ChunkDecoder (actors/chunk-decoder.ts): decodes DuckDB's per-chunk IPC streams with the schema cached
 // per execution, and must give exactly what apache-arrow's RecordBatchReader gives.
 import t from 'tap';
 import { Field, Int32, List, Schema, Struct, Utf8, Int64, RecordBatch, makeData, tableToIPC, Table, vectorFromArray, Dictionary } from 'apache-arrow';
-import { ChunkDecoder, decodeBatches } from '../actors/codec.js';
+import { decodeBatches } from '../actors/codec.js';
+import { ChunkDecoder } from '../actors/chunk-decoder.js';
 
 const render = (b: RecordBatch): string => JSON.stringify(b.toArray().map((r) => r.toJSON()), (_k, v) => (typeof v === 'bigint' ? `${v}n` : v));
 
@@ -38,4 +39,23 @@ t.test('unaligned input is copied, not misread', async (t) => {
   const buf = new Uint8Array(ipc.byteLength + 3);
   buf.set(ipc, 3);
   t.equal(render(new ChunkDecoder().decode(buf.subarray(3))[0]!), render(batch(7)));
+});
+
+t.test('column vectors are built on first read only, and are the same as decoded eagerly', async (t) => {
+  const d = new ChunkDecoder();
+  const bytes = tableToIPC(new Table([batch(3)]), 'stream');
+  const [b] = d.decode(bytes);
+  t.notOk(Object.getOwnPropertyNames(b!).includes('data'), 'no vectors before anything reads the batch');
+  t.equal(b!.numRows, 5, 'numRows needs no vectors');
+  t.equal(b!.numCols, 4);
+  t.notOk(Object.getOwnPropertyNames(b!).includes('data'), 'still none after numRows / numCols');
+  t.ok(b instanceof RecordBatch);
+  t.equal(render(b!), render(batch(3)), 'reading it gives the same rows');
+  t.ok(Object.getOwnPropertyNames(b!).includes('data'), 'the vectors are kept once built');
+  t.equal(b!.data, b!.data, 'built once');
+  t.equal(b!.numRows, 5);
+  // Same header bytes on the next chunk: the cached header must not leak one chunk's body into another.
+  const [c] = d.decode(tableToIPC(new Table([batch(50)]), 'stream'));
+  t.equal(render(c!), render(batch(50)));
+  t.equal(render(b!), render(batch(3)), 'the earlier chunk is unchanged');
 });

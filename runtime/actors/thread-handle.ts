@@ -37,16 +37,21 @@ interface Pending { resolve(v: { value: unknown; logs: WireLog[] }): void; rejec
 
 // Queued chunks are posted in batches: one postMessage and one wake-up of the actor thread per
 // batch instead of per 2,048-row chunk (a post cost 50–300 µs of main-thread time under load,
-// measured). A batch goes out when it holds POST_BATCH chunks or POST_BATCH_BYTES, after
-// POST_DELAY_MS otherwise, and before any other message to the thread (order is kept).
-// The chunks of a batch are copied into one exact-size buffer: one transfer, and the actor keeps
-// only the input IPC (not the request envelope around it) in a few large allocations instead of
-// thousands of small ones.
-const POST_BATCH = 64;
+// measured: the wake-up of a sleeping thread, not the copy, is what costs on 2 cores).
+// A batch goes out when it holds POST_BATCH chunks or POST_BATCH_BYTES, after POST_DELAY_MS
+// otherwise, and before any other message to the thread (order is kept). Nobody waits on the
+// delay: DuckDB has its answers, and combine posts what is queued first. bench/hotpath.mjs:
+// 2 ms / 64 chunks cost ~4 µs more main-thread CPU per chunk than 5 ms / 256.
+// A chunk that arrived in a socket read of its own (the usual case) is moved with that read's
+// buffer: no copy on the main thread (~2–4 µs per chunk, bench/hotpath.mjs). Others (a request
+// split over reads, or sharing one with the next request, as a stdio relay's batches do) are
+// copied into one exact-size buffer per batch.
+const POST_BATCH = 256;
 const POST_BATCH_BYTES = 4 << 20;
-const POST_DELAY_MS = 2;
+const POST_DELAY_MS = 5;
 
-interface Outgoing { readonly eid: string; readonly input: Uint8Array; readonly batchIndex: bigint | null }
+/** A queued chunk: its input, and the read buffer it may be moved in (else it is copied). */
+interface Outgoing { readonly eid: string; readonly input: Uint8Array; readonly own: ArrayBuffer | null; readonly batchIndex: bigint | null }
 const align8 = (n: number): number => (n + 7) & ~7;
 const noop = (): void => undefined;
 export const EMPTY_STATS: ThreadStats = { actors: 0, bufferedBytes: 0, heapUsed: 0 };
@@ -61,7 +66,9 @@ export class ActorThreadHandle {
   readonly executions = new Set<string>();
   private nextId = 1;
   private outbox: Outgoing[] = [];
+  /** Bytes queued, and of those the bytes to copy into the batch's shared buffer. */
   private outboxBytes = 0;
+  private copyBytes = 0;
   private flushTimer: NodeJS.Timeout | null = null;
   /** Early-acknowledged chunks posted to the thread and not yet reported done. */
   private chunksOut = 0;
@@ -184,10 +191,15 @@ export class ActorThreadHandle {
     this.chunkWatch.unref();
   }
 
-  /** Queues an early-acknowledged chunk; order with every later message to the thread is kept. */
-  queueChunk(eid: string, input: Uint8Array, batchIndex: bigint | null): void {
-    this.outbox.push({ eid, input, batchIndex });
+  /**
+   * Queues an early-acknowledged chunk; order with every later message to the thread is kept.
+   * `own`: the read buffer `input` lies in, which holds nothing else anyone needs: it is moved
+   * (with the request around the input, ~4% more bytes) instead of copied.
+   */
+  queueChunk(eid: string, input: Uint8Array, batchIndex: bigint | null, own: ArrayBuffer | null = null): void {
+    this.outbox.push({ eid, input, own, batchIndex });
     this.outboxBytes += align8(input.byteLength);
+    if (own === null) this.copyBytes += align8(input.byteLength);
     if (this.flushTimer === null && !this.due) {
       this.flushTimer = setTimeout(() => this.flush(), POST_DELAY_MS);
     }
@@ -206,19 +218,28 @@ export class ActorThreadHandle {
     }
     if (this.outbox.length === 0) return;
     const pending = this.outbox;
-    const buffer = new ArrayBuffer(this.outboxBytes);
-    const bytes = new Uint8Array(buffer);
+    // Not zero-filled: every byte the actor reads is copied in below; only the alignment gaps
+    // between chunks stay unset.
+    const buffer = this.copyBytes > 0 ? Buffer.allocUnsafeSlow(this.copyBytes).buffer as ArrayBuffer : null;
+    const bytes = buffer ? new Uint8Array(buffer) : null;
     this.outbox = [];
     this.outboxBytes = 0;
+    this.copyBytes = 0;
     const items: QueuedChunk[] = [];
+    const transfer: ArrayBuffer[] = buffer ? [buffer] : [];
     let at = 0;
     for (const p of pending) {
-      bytes.set(p.input, at);
+      if (p.own) {
+        items.push({ eid: p.eid, buffer: p.own, offset: p.input.byteOffset, length: p.input.byteLength, batchIndex: p.batchIndex });
+        transfer.push(p.own);
+        continue;
+      }
+      bytes!.set(p.input, at);
       items.push({ eid: p.eid, offset: at, length: p.input.byteLength, batchIndex: p.batchIndex });
       at += align8(p.input.byteLength);
     }
     if (!this.alive) return;
-    this.worker.postMessage({ t: 'chunks', buffer, items } satisfies ToActor, [buffer]);
+    this.worker.postMessage({ t: 'chunks', buffer, items } satisfies ToActor, transfer);
     this.chunksOut += items.length;
     this.watchChunks();
   }
@@ -231,6 +252,7 @@ export class ActorThreadHandle {
     this.chunksOut = 0;
     this.outbox = [];
     this.outboxBytes = 0;
+    this.copyBytes = 0;
   }
 
   request(msg: Request, transfer: TransferListItem[] = []): Promise<{ value: unknown; logs: WireLog[] }> {

@@ -9,6 +9,7 @@
 import type { RequestContext } from '../connection.js';
 import { executionKey, requestBlob } from '../wire/request.js';
 import { NestedRow } from '../wire/nested.js';
+import { RecentByBytes } from '../wire/recent.js';
 import { ownBuffer, ProtocolError } from '../wire/message.js';
 import { stateIdResult, unaryResult, zeroFieldResult } from '../wire/envelope.js';
 import { concat } from '../wire/encode.js';
@@ -18,16 +19,21 @@ import type { CombineReply, ProcessReply } from '../../actors/messages.js';
 import { ActorCallError } from '../actors/pool.js';
 import { Mailbox } from '../actors/mailbox.js';
 
+/** Keys of the executions recently called: a chunk's id is found by memcmp, not re-hexed. */
+const recentKeys = new RecentByBytes<string>(16);
+
 function executionOf(row: NestedRow): { key: string; id: Uint8Array } {
   const id = row.bytes('execution_id');
   if (!id || id.byteLength === 0) throw new ProtocolError('request carries no execution_id');
-  return { key: executionKey(id), id };
+  return { key: recentKeys.get(id, executionKey), id };
 }
 
 export async function handleProcess(ctx: RequestContext): Promise<void> {
   const blob = requestBlob(ctx.batch);
   const row = NestedRow.parse(blob);
-  const { key, id } = executionOf(row);
+  const execution = executionOf(row);
+  const key = execution.key;
+  let id = execution.id;
   const input = row.bytes('input_batch');
   if (!input) throw new ProtocolError('table_buffering_process request carries no input_batch');
   const batchIndex = row.has('batch_index') ? row.int64('batch_index') : null;
@@ -42,7 +48,7 @@ export async function handleProcess(ctx: RequestContext): Promise<void> {
   if (mailbox) {
     if (mailbox.error) throw new ActorCallError(mailbox.error, mailbox.takeLogs());
     mailbox.queued(input.byteLength);
-    thread.queueChunk(key, input, batchIndex);
+    thread.queueChunk(key, input, batchIndex, ctx.buffer);
     if (mailbox.full) {
       thread.flush();
       await mailbox.room();
@@ -55,8 +61,11 @@ export async function handleProcess(ctx: RequestContext): Promise<void> {
     await written;
     return;
   }
-  const buffer = ownBuffer(ctx.batch);
-  const offset = input.byteOffset - ctx.batch.bytes.byteOffset;
+  // The request's own read buffer when it has one (moved whole: `id` must be copied first),
+  // else a copy of its batch message.
+  const buffer = ctx.buffer ?? ownBuffer(ctx.batch);
+  const offset = ctx.buffer ? input.byteOffset : input.byteOffset - ctx.batch.bytes.byteOffset;
+  if (ctx.buffer) id = id.slice();
   const r = await thread.request({ t: 'process', eid: key, buffer, offset, length: input.byteLength, batchIndex }, [buffer]);
   const stateId = (r.value as ProcessReply).stateId;
   // The usual answer (the execution id, no logs) is the same bytes every time: encode it once.
@@ -95,7 +104,7 @@ async function processOneWay(ctx: RequestContext, key: string, input: Uint8Array
   if (!mailbox) throw new ProtocolError(`one-way process call for ${key}, which is not acknowledged early`);
   if (mailbox.error) { link.revoke(mailbox); return; }
   mailbox.queued(input.byteLength);
-  thread.queueChunk(key, input, batchIndex);
+  thread.queueChunk(key, input, batchIndex, ctx.buffer);
   if (mailbox.full) {
     thread.flush();
     await mailbox.room();

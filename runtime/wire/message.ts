@@ -10,6 +10,52 @@ import { validateHeader } from './validate.js';
 
 export { MessageHeader };
 
+/**
+ * A parsed and bounds-checked message header (the flatbuffer after the length prefix). Readers
+ * share one Header among messages whose header bytes are equal (runtime/wire/recent.ts), so it
+ * is immutable and reads only its own copy of the bytes.
+ */
+export class Header {
+  private rb: FbRecordBatch | null | undefined;
+  private constructor(
+    readonly fb: FbMessage,
+    readonly headerType: MessageHeader,
+    readonly bodyLength: number,
+    /** Custom metadata of the message (vgi_rpc.* keys live here on record batches). */
+    readonly metadata: ReadonlyMap<string, string>,
+  ) {}
+
+  /** Parses and validates `meta`, which the header keeps: pass bytes nobody else changes or moves. */
+  static parse(meta: Uint8Array): Header {
+    let fb: FbMessage;
+    try {
+      fb = FbMessage.getRootAsMessage(new ByteBuffer(meta));
+    } catch (e) {
+      throw new ProtocolError(`malformed IPC message header: ${(e as Error).message}`);
+    }
+    validateHeader(fb, meta.byteLength);
+    const n = fb.customMetadataLength();
+    let metadata = EMPTY_META;
+    if (n > 0) {
+      const m = new Map<string, string>();
+      const kv = new KeyValue();
+      for (let i = 0; i < n; i++) {
+        const e = fb.customMetadata(i, kv);
+        const k = e?.key();
+        if (k != null) m.set(k, e?.value() ?? '');
+      }
+      metadata = m;
+    }
+    return new Header(fb, fb.headerType(), Number(fb.bodyLength()), metadata);
+  }
+
+  /** The record batch table of a RecordBatch message (read once per header). */
+  recordBatch(): FbRecordBatch | null {
+    if (this.rb === undefined) this.rb = this.headerType === MessageHeader.RecordBatch ? this.fb.header(new FbRecordBatch()) as FbRecordBatch | null : null;
+    return this.rb;
+  }
+}
+
 /** A message in its own ArrayBuffer: [0xFFFFFFFF][int32 len][flatbuffer][pad][body]. */
 export interface IpcMessage {
   /** The whole message; may be a view into a larger read buffer (see ownBuffer). */
@@ -19,7 +65,7 @@ export interface IpcMessage {
   readonly bodyLength: number;
   /** Custom metadata of the message (vgi_rpc.* keys live here on record batches). */
   readonly metadata: ReadonlyMap<string, string>;
-  readonly fb: FbMessage;
+  readonly header: Header;
 }
 
 export class ProtocolError extends Error {
@@ -28,42 +74,26 @@ export class ProtocolError extends Error {
 
 const EMPTY_META: ReadonlyMap<string, string> = new Map();
 
-/** Parses the flatbuffer header of a complete message buffer. */
+/** A complete message buffer whose header (at bodyOffset - header length) is `header`. */
+export function messageOf(bytes: Uint8Array, bodyOffset: number, header: Header): IpcMessage {
+  return { bytes, headerType: header.headerType, bodyOffset, bodyLength: header.bodyLength, metadata: header.metadata, header };
+}
+
+/** Parses the flatbuffer header of a complete message buffer (uncached; see MessageReader). */
 export function parseMessage(bytes: Uint8Array, metaStart: number, metaLength: number): IpcMessage {
-  const bb = new ByteBuffer(bytes.subarray(metaStart, metaStart + metaLength));
-  let fb: FbMessage;
-  try {
-    fb = FbMessage.getRootAsMessage(bb);
-  } catch (e) {
-    throw new ProtocolError(`malformed IPC message header: ${(e as Error).message}`);
-  }
-  validateHeader(fb, metaLength);
-  const n = fb.customMetadataLength();
-  let metadata = EMPTY_META;
-  if (n > 0) {
-    const m = new Map<string, string>();
-    const kv = new KeyValue();
-    for (let i = 0; i < n; i++) {
-      const e = fb.customMetadata(i, kv);
-      const k = e?.key();
-      if (k != null) m.set(k, e?.value() ?? '');
-    }
-    metadata = m;
-  }
-  const bodyLength = Number(fb.bodyLength());
-  return { bytes, headerType: fb.headerType(), bodyOffset: metaStart + metaLength, bodyLength, metadata, fb };
+  return messageOf(bytes, metaStart + metaLength, Header.parse(bytes.slice(metaStart, metaStart + metaLength)));
 }
 
 export function recordBatchHeader(m: IpcMessage): FbRecordBatch {
   if (m.headerType !== MessageHeader.RecordBatch) throw new ProtocolError(`expected a record batch message, got header type ${m.headerType}`);
-  const rb = m.fb.header(new FbRecordBatch()) as FbRecordBatch | null;
+  const rb = m.header.recordBatch();
   if (!rb) throw new ProtocolError('record batch message without header');
   return rb;
 }
 
 export function schemaHeader(m: IpcMessage): FbSchema {
   if (m.headerType !== MessageHeader.Schema) throw new ProtocolError(`expected a schema message, got header type ${m.headerType}`);
-  const s = m.fb.header(new FbSchema()) as FbSchema | null;
+  const s = m.header.fb.header(new FbSchema()) as FbSchema | null;
   if (!s) throw new ProtocolError('schema message without header');
   return s;
 }

@@ -2,15 +2,13 @@
 // straight from its buffers, without apache-arrow's reader: on the per-chunk hot path a full
 // decode costs ~59 µs, this costs a few. Only flat columns are read this way (binary, utf8,
 // int64, list<binary>); anything else goes through the control-plane decoder.
-import { ByteBuffer } from 'flatbuffers';
-import { Message as FbMessage } from 'apache-arrow/fb/message';
 import { MessageHeader } from 'apache-arrow/fb/message-header';
 import { RecordBatch as FbRecordBatch } from 'apache-arrow/fb/record-batch';
 import { Schema as FbSchema } from 'apache-arrow/fb/schema';
 import { Field as FbField } from 'apache-arrow/fb/field';
 import { Type as FbType } from 'apache-arrow/fb/type';
-import { ProtocolError } from './message.js';
-import { validateHeader } from './validate.js';
+import { Header, ProtocolError } from './message.js';
+import { RecentByBytes } from './recent.js';
 
 interface ColumnLayout { readonly type: FbType; readonly node: number; readonly buffer: number; readonly childType: FbType | null }
 type Layout = ReadonlyMap<string, ColumnLayout>;
@@ -47,11 +45,12 @@ function layoutOf(schema: FbSchema): Layout {
   return out;
 }
 
-// Request schemas repeat byte for byte on every call; cache their layout by content.
-const layouts = new Map<string, Layout>();
-let last: { readonly key: Buffer; readonly layout: Layout } | null = null;
+// Request headers repeat byte for byte on every call: parse each distinct one once (the schema
+// and batch headers of the few request kinds in flight), and derive a schema's layout once.
+const headers = new RecentByBytes<Header>(8);
+const layouts = new WeakMap<Header, Layout>();
 
-interface Span { readonly metaStart: number; readonly metaLength: number; readonly end: number }
+interface Span { readonly bodyStart: number; readonly end: number; readonly header: Header }
 
 function messageAt(blob: Uint8Array, pos: number): Span | null {
   if (pos + 8 > blob.byteLength) return null;
@@ -61,15 +60,11 @@ function messageAt(blob: Uint8Array, pos: number): Span | null {
   if (len === -1) { len = dv.getInt32(4, true); prefix = 8; }
   if (len === 0) return null;
   if (len < 0 || pos + prefix + len > blob.byteLength) throw new ProtocolError('nested IPC message is truncated');
-  const fb = FbMessage.getRootAsMessage(new ByteBuffer(blob.subarray(pos + prefix, pos + prefix + len)));
-  validateHeader(fb, len);
-  const end = pos + prefix + len + Number(fb.bodyLength());
+  const metaStart = pos + prefix;
+  const header = headers.get(blob.subarray(metaStart, metaStart + len), Header.parse);
+  const end = metaStart + len + header.bodyLength;
   if (end > blob.byteLength) throw new ProtocolError('nested IPC message body is truncated');
-  return { metaStart: pos + prefix, metaLength: len, end };
-}
-
-function fbAt(blob: Uint8Array, s: Span): FbMessage {
-  return FbMessage.getRootAsMessage(new ByteBuffer(blob.subarray(s.metaStart, s.metaStart + s.metaLength)));
+  return { bodyStart: metaStart + len, end, header };
 }
 
 /** First row of a nested request blob, readable column by column. */
@@ -85,27 +80,18 @@ export class NestedRow {
   static parse(blob: Uint8Array): NestedRow {
     const s1 = messageAt(blob, 0);
     if (!s1) throw new ProtocolError('nested IPC blob has no schema');
-    const schemaBytes = Buffer.from(blob.buffer, blob.byteOffset + s1.metaStart, s1.metaLength);
-    // Consecutive requests nearly always share their schema: a byte comparison with the last one
-    // avoids building a string key per chunk.
-    let layout = last !== null && last.key.equals(schemaBytes) ? last.layout : undefined;
-    const schemaKey = layout ? '' : schemaBytes.toString('latin1');
-    layout ??= layouts.get(schemaKey);
-    const m1 = fbAt(blob, s1);
-    if (m1.headerType() !== MessageHeader.Schema) throw new ProtocolError('nested IPC blob does not start with a schema');
+    if (s1.header.headerType !== MessageHeader.Schema) throw new ProtocolError('nested IPC blob does not start with a schema');
+    let layout = layouts.get(s1.header);
     if (!layout) {
-      layout = layoutOf(m1.header(new FbSchema()) as FbSchema);
-      if (layouts.size > 256) layouts.clear();
-      layouts.set(schemaKey, layout);
+      layout = layoutOf(s1.header.fb.header(new FbSchema()) as FbSchema);
+      layouts.set(s1.header, layout);
     }
-    if (last === null || last.layout !== layout) last = { key: Buffer.from(schemaBytes), layout };
     const s2 = messageAt(blob, s1.end);
     if (!s2) throw new ProtocolError('nested IPC blob has no record batch');
-    const m2 = fbAt(blob, s2);
-    if (m2.headerType() !== MessageHeader.RecordBatch) throw new ProtocolError('nested IPC blob: dictionaries are not expected here');
-    const rb = m2.header(new FbRecordBatch()) as FbRecordBatch;
+    const rb = s2.header.recordBatch();
+    if (!rb) throw new ProtocolError('nested IPC blob: dictionaries are not expected here');
     if (Number(rb.length()) < 1) throw new ProtocolError('nested request batch has no rows');
-    return new NestedRow(blob, layout, rb, s2.metaStart + s2.metaLength, s2.end);
+    return new NestedRow(blob, layout, rb, s2.bodyStart, s2.end);
   }
 
   has(name: string): boolean { return this.layout.has(name); }

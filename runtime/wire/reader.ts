@@ -3,11 +3,11 @@
 //
 // Hot path (one process request = schema + batch + EOS, ~17 KB, usually one socket read): every
 // message that is already buffered is framed synchronously, without a promise per step; the
-// flatbuffer header is read in place and the message is copied once, into its own buffer.
+// flatbuffer header is parsed once per distinct header bytes (DuckDB repeats them chunk after
+// chunk) and the message is copied at most once, into its own buffer.
 import type { Readable } from 'node:stream';
-import { ByteBuffer } from 'flatbuffers';
-import { Message as FbMessage } from 'apache-arrow/fb/message';
-import { parseMessage, ProtocolError, type IpcMessage } from './message.js';
+import { Header, messageOf, ProtocolError, type IpcMessage } from './message.js';
+import { RecentByBytes } from './recent.js';
 
 /** End of one IPC stream (the 8-byte EOS marker, or a legacy 4-byte zero length). */
 export const EOS = Symbol('EOS');
@@ -26,8 +26,14 @@ export class MessageReader {
   private ended = false;
   private error: Error | null = null;
   private wake: (() => void) | null = null;
+  /** Headers of recent messages: a request stream's schema and batch headers, and a spare. */
+  private readonly headers = new RecentByBytes<Header>(4);
 
-  constructor(private readonly input: Readable) {
+  /**
+   * `ownsReads`: every chunk the input emits is a buffer nobody else uses (true of sockets and
+   * pipes, whose reads Node allocates one by one), so a stream that fills one may be moved away.
+   */
+  constructor(private readonly input: Readable, private readonly ownsReads = false) {
     input.on('data', (c: Buffer) => {
       this.chunks.push(c);
       this.buffered += c.length;
@@ -107,12 +113,8 @@ export class MessageReader {
     if (metaLen === 0) { this.consume(prefix); return EOS; }
     if (metaLen < 0 || metaLen > MAX_METADATA) throw new ProtocolError(`invalid IPC metadata length ${metaLen}`);
     if (this.buffered < prefix + metaLen) return MORE;
-    let bodyLength: number;
-    try {
-      bodyLength = Number(FbMessage.getRootAsMessage(new ByteBuffer(this.view(prefix, metaLen))).bodyLength());
-    } catch (e) {
-      throw new ProtocolError(`malformed IPC message header: ${(e as Error).message}`);
-    }
+    const header = this.headers.get(this.view(prefix, metaLen), Header.parse);
+    const bodyLength = header.bodyLength;
     if (!(bodyLength >= 0 && bodyLength <= MAX_BODY)) throw new ProtocolError(`invalid IPC body length ${bodyLength}`);
     const total = prefix + metaLen + bodyLength;
     if (this.buffered < total) return MORE;
@@ -127,7 +129,7 @@ export class MessageReader {
       this.peek(0, total, bytes, 0);
     }
     this.consume(total);
-    return parseMessage(bytes, prefix, metaLen);
+    return messageOf(bytes, prefix + metaLen, header);
   }
 
   /** The end of input: null at a message boundary, else the stream was cut. */
@@ -149,9 +151,18 @@ export class MessageReader {
     }
   }
 
+  /**
+   * The read buffer the last stream of `readStream` came in, when it held that stream and nothing
+   * else (the usual case: DuckDB writes a request and waits, so one socket read is one request,
+   * and Node gives every read an ArrayBuffer of its own). Nobody else refers to it, so a handler
+   * may move it to another thread instead of copying the part it needs. Else null.
+   */
+  lastStreamBuffer: ArrayBuffer | null = null;
+
   /** Reads one whole stream: schema, batches, EOS. Returns null on a clean end of connection. */
   async readStream(): Promise<IpcMessage[] | null> {
     const out: IpcMessage[] = [];
+    this.lastStreamBuffer = null;
     for (;;) {
       let m = this.tryNext();
       while (m === MORE) {
@@ -163,8 +174,25 @@ export class MessageReader {
           }
         } else m = this.tryNext();
       }
-      if (m === EOS) return out;
+      if (m === EOS) {
+        this.lastStreamBuffer = this.soleBuffer(out);
+        return out;
+      }
       out.push(m);
     }
+  }
+
+  /** The buffer that holds exactly these messages (and their EOS), if there is one. */
+  private soleBuffer(msgs: readonly IpcMessage[]): ArrayBuffer | null {
+    if (!this.ownsReads || msgs.length === 0 || msgs[0]!.bytes.byteOffset !== 0) return null;
+    const b = msgs[0]!.bytes.buffer;
+    for (const m of msgs) if (m.bytes.buffer !== b) return null;
+    // From its first byte to its last: the messages back to back, then the EOS (8 or 4 bytes).
+    const last = msgs[msgs.length - 1]!.bytes;
+    const tail = b.byteLength - (last.byteOffset + last.byteLength);
+    if (tail !== 8 && tail !== 4) return null;
+    // Bytes after the EOS (the next request) would still be read from it.
+    for (const c of this.chunks) if (c.buffer === b) return null;
+    return b as ArrayBuffer;
   }
 }
