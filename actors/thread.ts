@@ -82,10 +82,9 @@ export class ActorThread {
       this.chunkDone(c.eid, bytes, [], serializeError(new UnknownExecutionError(`unknown execution_id ${c.eid} (init never ran here, or the execution already ended)`)));
       return;
     }
-    a.process(buffer, c.offset, c.length, c.batchIndex, true).then(
-      (r) => this.chunkDone(c.eid, bytes, r.logs, null),
-      (e: unknown) => this.chunkDone(c.eid, bytes, (e as { logs?: WireLog[] })?.logs ?? [], serializeError(e)),
-    );
+    a.processQueued(buffer, c.offset, c.length, c.batchIndex, (logs, failed, error) => {
+      this.chunkDone(c.eid, bytes, logs, failed ? serializeError(error) : null);
+    });
   }
 
   private fn(name: string): TableBufferingFunction {
