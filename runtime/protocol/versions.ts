@@ -197,11 +197,16 @@ export function supportedProtocols(): ProtocolVersion[] {
  * MAJOR.MINOR. Throws UnsupportedProtocolVersionError otherwise.
  */
 export function protocolFor(version: string): ProtocolVersion {
+  const known = BY_STRING.get(version);
+  if (known) return known;
   const mm = majorMinorOf(version);
   const p = mm ? REGISTRY.get(mm) : undefined;
   if (!p) throw new UnsupportedProtocolVersionError(version);
+  if (BY_STRING.size < 16) BY_STRING.set(version, p); // every request names its version: parse each string once
   return p;
 }
+
+const BY_STRING = new Map<string, ProtocolVersion>();
 
 /**
  * The protocol of a request from its batch metadata: `vgi_rpc.protocol_version`,
