@@ -28,13 +28,14 @@ const { values: opts } = parseArgs({
     runs: { type: 'string', default: '3' },
     worker: { type: 'string', multiple: true },
     'node-arg': { type: 'string', multiple: true },
-    threads: { type: 'boolean', default: false }, // CPU per thread name (main, actors, GC helpers) on stderr // e.g. --node-arg=--cpu-prof (profiles the workers)
+    threads: { type: 'boolean', default: false },
+    cli: { type: 'string', multiple: true }, // more vgi-actors builds to compare (dist/runtime/cli.js of another checkout) // CPU per thread name (main, actors, GC helpers) on stderr // e.g. --node-arg=--cpu-prof (profiles the workers)
   },
 });
 const CHUNKS = Number(opts.chunks);
 const CONNS = Number(opts.conns);
 const RUNS = Number(opts.runs);
-const WORKERS = opts.worker ?? ['floor', 'actors'];
+const WORKERS = [...(opts.worker ?? ['floor', 'actors']), ...(opts.cli ?? [])];
 const FN = 'noop_buffer';
 const v2 = protocolFor('2.0.0');
 const IN = new Schema([new Field('range', new Int64(), true)]);
@@ -113,8 +114,9 @@ function processCpu(pid) {
 }
 
 async function startWorker(kind, dir) {
-  const sock = join(dir, `${kind}.sock`);
-  const argv = kind === 'floor' ? [FLOOR_ACK, '--unix', sock] : [join(root, 'dist/runtime/cli.js'), 'serve', '--fixtures', '--unix', sock, '--threads', '2'];
+  const sock = join(dir, `${kind.replace(/\W+/g, '_')}.sock`.slice(-40));
+  const cli = kind === 'actors' ? join(root, 'dist/runtime/cli.js') : kind;
+  const argv = kind === 'floor' ? [FLOOR_ACK, '--unix', sock] : [cli, 'serve', '--fixtures', '--unix', sock, '--threads', '2'];
   const child = spawn(process.execPath, [...(opts['node-arg'] ?? []), ...argv], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise((resolve, reject) => {
     let out = '';
@@ -122,6 +124,18 @@ async function startWorker(kind, dir) {
     child.once('exit', (c) => reject(new Error(`${kind} worker exited (${c})`)));
   });
   return { child, sock };
+}
+
+/** The process serving the socket: `pid`, or its child when the host runs itself again (runtime/malloc.ts). */
+function serverPid(pid) {
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      const f = readFileSync(`/proc/${p}/stat`, 'utf8');
+      if (Number(f.slice(f.lastIndexOf(')') + 2).split(' ')[1]) === pid) return Number(p);
+    } catch { /* gone */ }
+  }
+  return pid;
 }
 
 async function oneRun(sock, pid) {
@@ -168,8 +182,9 @@ try {
     const w = await startWorker(kind, dir);
     try {
       await oneRun(w.sock, w.child.pid); // warm-up
+      const pid = serverPid(w.child.pid);
       const rs = [];
-      for (let r = 0; r < RUNS; r++) rs.push(await oneRun(w.sock, w.child.pid));
+      for (let r = 0; r < RUNS; r++) rs.push(await oneRun(w.sock, pid));
       const names = new Map();
       for (const r of rs) for (const [k, v] of r.byName) names.set(k, [...(names.get(k) ?? []), v]);
       if (opts.threads) console.error(`${kind}: µs/chunk by thread: ${[...names].map(([k, v]) => `${k} ${median(v).toFixed(1)}`).join(', ')}`);
