@@ -34,6 +34,8 @@ export type ToActor =
   | { t: 'finalize'; id: number; eid: string; finalizeStateId: Uint8Array; port: MessagePort; pushdown: PushdownInput }
   | { t: 'destroy'; id: number; eid: string; reason: string }
   | { t: 'stats'; id: number }
+  // Idle reclaim: a full GC of the thread's heap (replies whether one ran).
+  | { t: 'reclaim'; id: number }
   // No id and no reply: chunks already acknowledged to DuckDB; completions come back in 'done'.
   // `buffer` holds the input IPC streams of the chunks that came without a buffer of their own,
   // back to back (8-byte aligned), moved as one.
@@ -78,6 +80,10 @@ export interface ThreadStats {
   readonly actors: number; readonly bufferedBytes: number; readonly heapUsed: number;
   /** Bytes of this thread's spill files (memory budget, actors/spill.ts). */
   readonly spilledBytes?: number;
+  /** This thread's isolate: V8 heap reserved, memory V8 tracks outside it, and ArrayBuffers. */
+  readonly heapTotal?: number;
+  readonly external?: number;
+  readonly arrayBuffers?: number;
 }
 
 /** Finalize stream, actor → main. Every `tick` holds logs plus exactly one data batch message. */

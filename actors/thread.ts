@@ -6,25 +6,12 @@ import { decodeArguments, decodeSchema, decodeSettings } from './codec.js';
 import { FinalizeStream } from './finalize.js';
 import { serializeError, type ChunksDone, type FromActor, type QueuedChunk, type SerializedError, type ThreadStats, type ToActor, type WireLog } from './messages.js';
 import { Schema, tableToIPC, Table } from 'apache-arrow';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { collectGarbage } from './gc.js';
+
+export { collectGarbage };
 
 /** Executions holding at least this much trigger a collection when they end. */
 export const RELEASE_AFTER_BYTES = 16 << 20;
-
-let gc: (() => void) | null | undefined;
-/** A full GC of this thread's heap, if V8 lets us have one (`--expose-gc`, set at first use). */
-export function collectGarbage(): void {
-  if (gc === undefined) {
-    try {
-      setFlagsFromString('--expose-gc');
-      gc = runInNewContext('gc') as () => void;
-    } catch {
-      gc = null;
-    }
-  }
-  gc?.();
-}
 
 export class UnknownExecutionError extends Error {
   override readonly name = 'UnknownExecutionError';
@@ -156,12 +143,20 @@ export class ActorThread {
           if (held >= RELEASE_AFTER_BYTES) setImmediate(collectGarbage);
           return { value: a !== undefined, logs: [] };
         });
+      case 'reclaim':
+        // The runtime has been idle (runtime/runtime.ts): free this isolate's garbage, so the
+        // ArrayBuffers it still references go back to malloc and V8 may shrink its heap.
+        return this.reply(m.id, () => ({ value: collectGarbage(), logs: [] }));
       case 'stats':
         return this.reply(m.id, () => {
           let bufferedBytes = 0;
           let spilledBytes = 0;
           for (const a of this.actors.values()) { bufferedBytes += a.storage.bufferedBytes; spilledBytes += a.storage.spilledBytes; }
-          const stats: ThreadStats = { actors: this.actors.size, bufferedBytes, heapUsed: process.memoryUsage().heapUsed, spilledBytes };
+          const mem = process.memoryUsage(); // heap figures are this thread's isolate (rss is the process's)
+          const stats: ThreadStats = {
+            actors: this.actors.size, bufferedBytes, spilledBytes,
+            heapUsed: mem.heapUsed, heapTotal: mem.heapTotal, external: mem.external, arrayBuffers: mem.arrayBuffers,
+          };
           return { value: stats, logs: [] };
         });
     }

@@ -2,14 +2,15 @@
 // vgi-actors serve [--fixtures | <module>] [--unix PATH --idle-timeout SEC] [--threads N]
 //                  [--catalog NAME] [--schema NAME] [--execution-ttl SEC]
 //                  [--memory-budget BYTES|NNMB|NNGB] [--spill-dir DIR]
-//                  [--call-deadline SEC] [--thread-heap-mb MB]
+//                  [--call-deadline SEC] [--thread-heap-mb MB] [--idle-reclaim SEC]
 // Without --unix the process serves stdio by relaying to the per-user actor host.
 // Unknown flags are ignored (the launcher and DuckDB's tests append their own).
 import { fileURLToPath } from 'node:url';
-import { realpathSync } from 'node:fs';
+import { realpathSync, renameSync, writeFileSync } from 'node:fs';
 import { relayStdio } from './transports/relay.js';
 import { moduleUrl } from '../functions/load.js';
 import { parseBytes } from '../actors/spill-bytes.js';
+import { hostMallocEnv, rerunWith } from './malloc.js';
 
 interface Cli {
   command: string | null;
@@ -25,12 +26,13 @@ interface Cli {
   spillDir: string | undefined;
   callDeadlineSec: number | undefined;
   threadHeapMb: number | undefined;
+  idleReclaimSec: number | undefined;
 }
 
-const VALUE_FLAGS = new Set(['--unix', '--idle-timeout', '--threads', '--catalog', '--schema', '--execution-ttl', '--memory-budget', '--spill-dir', '--call-deadline', '--thread-heap-mb']);
+const VALUE_FLAGS = new Set(['--unix', '--idle-timeout', '--threads', '--catalog', '--schema', '--execution-ttl', '--memory-budget', '--spill-dir', '--call-deadline', '--thread-heap-mb', '--idle-reclaim']);
 
 export function parseArgs(argv: readonly string[]): Cli {
-  const cli: Cli = { command: null, module: null, fixtures: false, unix: null, idleTimeout: 0, threads: undefined, catalog: undefined, schema: undefined, executionTtlSec: undefined, memoryBudget: undefined, spillDir: undefined, callDeadlineSec: undefined, threadHeapMb: undefined };
+  const cli: Cli = { command: null, module: null, fixtures: false, unix: null, idleTimeout: 0, threads: undefined, catalog: undefined, schema: undefined, executionTtlSec: undefined, memoryBudget: undefined, spillDir: undefined, callDeadlineSec: undefined, threadHeapMb: undefined, idleReclaimSec: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
@@ -46,6 +48,7 @@ export function parseArgs(argv: readonly string[]): Cli {
       else if (flag === '--spill-dir') cli.spillDir = v;
       else if (flag === '--call-deadline') cli.callDeadlineSec = nonNegative(v, flag);
       else if (flag === '--thread-heap-mb') cli.threadHeapMb = nonNegative(v, flag) || undefined;
+      else if (flag === '--idle-reclaim') cli.idleReclaimSec = nonNegative(v, flag);
       else cli.schema = v;
     } else if (flag === '--fixtures') cli.fixtures = true;
     else if (flag.startsWith('-')) continue; // unknown flags are tolerated
@@ -97,10 +100,20 @@ async function main(): Promise<void> {
     if (cli.spillDir !== undefined) args.push('--spill-dir', cli.spillDir);
     if (cli.callDeadlineSec !== undefined) args.push('--call-deadline', String(cli.callDeadlineSec));
     if (cli.threadHeapMb !== undefined) args.push('--thread-heap-mb', String(cli.threadHeapMb));
+    if (cli.idleReclaimSec !== undefined) args.push('--idle-reclaim', String(cli.idleReclaimSec));
     const identityFiles = [here, fileURLToPath(functions)];
     const idle = Number(process.env.VGI_ACTORS_HOST_IDLE_TIMEOUT ?? 30);
     process.on('SIGTERM', () => process.exit(0));
     await relayStdio({ cli: here, args, identityFiles, idleTimeoutSec: idle });
+    return;
+  }
+
+  // glibc keeps freed batch buffers unless its thresholds are fixed at start-up (runtime/malloc.ts):
+  // a host started without them (by DuckDB's launcher, or by hand) runs itself again with them
+  // (not under an inspector: the debugger stays attached to the process that serves).
+  const malloc = process.execArgv.some((a) => a.startsWith('--inspect')) ? null : hostMallocEnv();
+  if (malloc) {
+    rerunWith(malloc);
     return;
   }
 
@@ -113,6 +126,7 @@ async function main(): Promise<void> {
     memoryBudgetBytes: memoryBudgetBytes(cli.memoryBudget), spillDir: cli.spillDir,
     callDeadlineMs: cli.callDeadlineSec === undefined ? undefined : cli.callDeadlineSec * 1000,
     resourceLimits: cli.threadHeapMb ? { maxOldGenerationSizeMb: cli.threadHeapMb } : undefined,
+    idleReclaimMs: cli.idleReclaimSec === undefined ? undefined : cli.idleReclaimSec * 1000,
   });
   const path = cli.unix;
   let stopping = false;
@@ -125,6 +139,16 @@ async function main(): Promise<void> {
   await rt.listen(path, { idleTimeoutSec: cli.idleTimeout, onIdle: () => void stop(0) });
   process.on('SIGTERM', () => void stop(0));
   process.on('SIGINT', () => void stop(0));
+  // Diagnostics: `kill -USR2 <pid>` writes rt.metrics() as JSON to $VGI_ACTORS_METRICS_FILE.
+  const metricsFile = process.env.VGI_ACTORS_METRICS_FILE;
+  if (metricsFile) {
+    process.on('SIGUSR2', () => {
+      rt.metrics().then((m) => {
+        writeFileSync(`${metricsFile}.tmp`, JSON.stringify({ pid: process.pid, at: Date.now(), ...m }));
+        renameSync(`${metricsFile}.tmp`, metricsFile); // readers never see half a file
+      }).catch((e: unknown) => process.stderr.write(`vgi-actors: metrics to ${metricsFile}: ${(e as Error).message}\n`));
+    });
+  }
   // The launcher contract: exactly one discovery line, then never write to stdout again.
   process.stdout.write(`UNIX:${path}\n`);
 }

@@ -3,8 +3,10 @@
 // modules are imported by the pool's worker (actors/kernel-worker.ts), never here.
 //
 // The pool is created on the first request (functions that never call runKernel cost nothing),
-// with minThreads = maxThreads = the runtime's thread count and no idle reaping: kernels are
-// stateless, so piscina's model (replaceable workers, one queue) fits them, unlike actors.
+// with minThreads = maxThreads = the runtime's thread count and no idle reaping of its own: kernels
+// are stateless, so piscina's model (replaceable workers, one queue) fits them, unlike actors.
+// When the whole runtime is idle, its idle reclaim stops the pool (release()) and the next
+// request starts a new one.
 import type { MessagePort, ResourceLimits } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { serializeKernelError, type KernelReply, type KernelRequest, type KernelTaskResult } from '../actors/kernels.js';
@@ -34,6 +36,9 @@ export class KernelRouter {
 
   /** Requests in flight (queued or running on the pool). */
   get pending(): number { return this.inflight; }
+
+  /** Kernel threads running now (none before the first request). */
+  get threadCount(): number { return this.pool?.threads.length ?? 0; }
 
   /** Serves kernel requests arriving on `port` (one per actor thread; dropped when it closes). */
   attach(port: MessagePort): void {
@@ -93,6 +98,18 @@ export class KernelRouter {
         }),
       )
       .finally(() => { this.inflight--; mine?.delete(abort); });
+  }
+
+  /**
+   * Stops the kernel threads if no kernel is queued or running (the idle reclaim): their heaps go
+   * with them, and the next request starts a fresh pool. True if threads were stopped.
+   */
+  async release(): Promise<boolean> {
+    const pool = this.pool;
+    if (!pool || this.inflight > 0) return false;
+    this.pool = null; // a request arriving from here on starts a new pool
+    await pool.destroy();
+    return true;
   }
 
   /** Stops serving: later requests fail, the pool's threads stop (running kernels are cut off). */

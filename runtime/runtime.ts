@@ -11,6 +11,8 @@ import { loadFunctions, moduleUrl } from '../functions/load.js';
 import { ActorPool } from './actors/pool.js';
 import { defaultMemoryBudget, prepareSpillRoot, removeProcessSpillDirs, spillRoot } from '../actors/spill.js';
 import { KernelRouter } from './kernels.js';
+import { collectGarbage } from '../actors/gc.js';
+import { idleReclaimer } from './idle-reclaim.js';
 import { Connection } from './connection.js';
 import { RuntimeCore, type RuntimeMetrics } from './core.js';
 import { listenUnix, type UnixListener, type UnixListenOptions } from './transports/unix.js';
@@ -48,6 +50,14 @@ export interface RuntimeOptions {
   readonly callDeadlineMs?: number;
   /** Where spill files go: `<spillDir>/vgi-actors-spill-<uid>/…` (0700). Default os.tmpdir(). */
   readonly spillDir?: string;
+  /**
+   * After this long with no live execution and no request, memory held for past queries is given
+   * back: kernel threads stop (the next `params.runKernel` starts them again), and every actor
+   * thread and the main thread run a full GC, twice, 6 s apart (V8 shrinks a heap's young
+   * generation only at a GC that follows a few seconds of low allocation). In an embedding
+   * service the main-thread GC covers the service's whole heap. Default 10 s; 0 = never.
+   */
+  readonly idleReclaimMs?: number;
 }
 
 export interface RuntimeSnapshot extends RuntimeMetrics {
@@ -59,6 +69,30 @@ export interface RuntimeSnapshot extends RuntimeMetrics {
   readonly inflight: number;
   /** Actor threads replaced after dying (a crash, the heap limit, a call deadline). */
   readonly threadsReplaced: number;
+  /** Idle periods in which memory was reclaimed (`idleReclaimMs`). */
+  readonly idleReclaims: number;
+  /** Where this process's memory is (bytes). */
+  readonly memory: RuntimeMemory;
+}
+
+/** Memory figures in bytes. `rss` is the whole process (main thread, actor and kernel threads, and anything else living in it). */
+export interface RuntimeMemory {
+  readonly rss: number;
+  /** The main thread's isolate (process.memoryUsage()). */
+  readonly main: IsolateMemory;
+  /** Each actor thread's isolate, by thread index (zeros while a thread is being replaced). */
+  readonly actorThreads: IsolateMemory[];
+  /** Kernel threads running (0 until the first params.runKernel). */
+  readonly kernelThreads: number;
+}
+
+export interface IsolateMemory {
+  /** V8 heap in use / reserved. */
+  readonly heapUsed: number;
+  readonly heapTotal: number;
+  /** Memory V8 is told about outside its heap; `arrayBuffers` is the ArrayBuffer part of it. */
+  readonly external: number;
+  readonly arrayBuffers: number;
 }
 
 export interface Runtime {
@@ -73,7 +107,7 @@ export interface Runtime {
 }
 
 export const DEFAULT_CALL_DEADLINE_MS = 5 * 60_000;
-
+export const DEFAULT_IDLE_RECLAIM_MS = 10_000;
 export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const specifier = moduleUrl(opts.functions);
   const functions = await loadFunctions(specifier);
@@ -102,6 +136,21 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
     }
   }, Math.max(50, Math.min(ttl / 4, 60_000))) : null;
   sweeper?.unref();
+
+  // Idle reclaim: between bursts of queries, give back what the last ones left behind.
+  let idleReclaims = 0;
+  const idleAfter = opts.idleReclaimMs ?? DEFAULT_IDLE_RECLAIM_MS;
+  const reclaimer = idleAfter > 0 ? idleReclaimer(
+    idleAfter,
+    () => pool.executions === 0 && core.inflight === 0,
+    () => core.metrics.requests + core.metrics.chunks,
+    async (pass) => {
+      if (pass === 1) await kernels.release();
+      await pool.reclaim();
+      collectGarbage();
+      if (pass === 2) idleReclaims++;
+    },
+  ) : null;
   let counter = 0;
 
   const serve = async (input: Readable, output: Writable, label = `conn-${++counter}`): Promise<void> => {
@@ -120,6 +169,7 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
     },
     async metrics() {
       const stats = await pool.stats();
+      const mem = process.memoryUsage();
       return {
         ...core.metrics,
         threads: pool.size,
@@ -128,10 +178,18 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
         spilledBytes: stats.reduce((a, s) => a + (s.spilledBytes ?? 0), 0),
         inflight: core.inflight,
         threadsReplaced: pool.threadsReplaced,
+        idleReclaims,
+        memory: {
+          rss: mem.rss,
+          main: { heapUsed: mem.heapUsed, heapTotal: mem.heapTotal, external: mem.external, arrayBuffers: mem.arrayBuffers },
+          actorThreads: stats.map((s) => ({ heapUsed: s.heapUsed, heapTotal: s.heapTotal ?? 0, external: s.external ?? 0, arrayBuffers: s.arrayBuffers ?? 0 })),
+          kernelThreads: kernels.threadCount,
+        },
       };
     },
     async close({ drainMs = 10_000 } = {}) {
       if (sweeper) clearInterval(sweeper);
+      if (reclaimer) clearInterval(reclaimer);
       const stopped = Promise.all(listeners.map((l) => l.close())); // stop accepting now
       const deadline = Date.now() + drainMs;
       while (core.inflight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));

@@ -5,9 +5,12 @@
 //      flavours × stdio/launch:, each compared with DuckDB's own answer (0 differences allowed);
 //   2. soak: 1,000 queries on ONE launch: worker (v2) — random differential cases mixed with queries
 //      that fail on purpose (exception_process, crash_on_combine, exception_finalize, crash_on_process),
-//      early LIMITs and large_state — sampling the worker host's VmRSS;
+//      early LIMITs and large_state — sampling the worker host's memory (VmRSS, RssAnon, where the
+//      anonymous memory lies in /proc/<pid>/smaps, and the host's own figures through
+//      VGI_ACTORS_METRICS_FILE + SIGUSR2: each isolate's heap), at the end and again after --idle s;
 //   3. in-process: the same mix against `createRuntime` (dist/runtime/runtime.js) listening on a unix
-//      socket, attached by a v2 and a v1 DuckDB at once; at the end `rt.metrics()` must show
+//      socket, attached by a v2 and a v1 DuckDB at once (each DuckDB is a child process: this
+//      process holds the runtime, not DuckDB); at the end `rt.metrics()` must show
 //      liveExecutions = 0 and bufferedBytes = 0 (an execution leaked by a failed query is a finding).
 //
 // Exits non-zero on any difference, any unexpected error, or live executions / buffered bytes left.
@@ -16,9 +19,10 @@
 //   --diff N              differential queries in phase 1 (default 1000; 0 skips the phase)
 //   --soak N              queries in phase 2 (default 1000)
 //   --inproc N            queries in phase 3 (default 1000, split over the two DuckDBs)
+//   --idle SEC            idle wait after phases 2 and 3 before memory is measured again (default 25)
 //   VGI_DIFF_SEED=<n>     replay a run (printed at the start)
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -38,6 +42,7 @@ const opt = (name, dflt) => {
 const DIFF_N = opt('diff', 1000);
 const SOAK_N = opt('soak', 1000);
 const INPROC_N = opt('inproc', 1000);
+const IDLE_S = opt('idle', 25);
 
 if (!argv.includes('--no-build')) {
   const b = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
@@ -49,7 +54,7 @@ if (!argv.includes('--no-build')) {
 
 await import('@tapjs/typescript/import'); // ts-node's ESM loader, as tap uses it
 const { openDuck, freshStateDir, FLAVOURS, DuckQueryError, DuckCrashError } = await import('../test/helpers/duckdb.ts');
-const { attachWorker, workerPids, CLI, TRANSPORTS } = await import('../test/helpers/worker.ts');
+const { attachWorker, workerPids, hostPids, CLI, TRANSPORTS } = await import('../test/helpers/worker.ts');
 const { launchAttach, nodeCommand, unixAttach } = await import('../test/helpers/locations.ts');
 const { runSeries, runCase, runSeedFromEnv } = await import('../test/helpers/differential.ts');
 const { makeCase, Rng, mixSeed } = await import('../test/helpers/random-sql.ts');
@@ -73,6 +78,51 @@ function rssKb(pid) {
   } catch {
     return null;
   }
+}
+
+/** /proc/<pid>/status figures in kB (VmRSS, RssAnon, RssFile) and the OS thread count, or null. */
+function procStatus(pid) {
+  try {
+    const st = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (k) => Number(st.match(new RegExp(`^${k}:\\s+(\\d+)`, 'm'))?.[1] ?? NaN);
+    return { rss: kb('VmRSS'), anon: kb('RssAnon'), file: kb('RssFile'), threads: kb('Threads') };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Where a process's anonymous resident memory lies (kB), from /proc/<pid>/smaps:
+ * - brk: the main glibc arena ([heap]);
+ * - arenas: glibc's per-thread malloc arenas (64 MiB-aligned anonymous reservations of 64 MiB,
+ *   a read-write part followed by a PROT_NONE rest): malloc'd memory of threads other than main,
+ *   e.g. ArrayBuffer backing stores allocated there;
+ * - other: every other anonymous mapping (V8's heap pages, large mmap'd allocations, stacks).
+ */
+function smapsBreakdown(pid) {
+  let text;
+  try { text = readFileSync(`/proc/${pid}/smaps`, 'utf8'); } catch { return null; }
+  const maps = [];
+  let cur = null;
+  for (const line of text.split('\n')) {
+    const h = line.match(/^([0-9a-f]+)-([0-9a-f]+) (\S{4}) \S+ \S+ (\d+)\s*(.*)$/);
+    if (h) {
+      cur = { start: BigInt(`0x${h[1]}`), end: BigInt(`0x${h[2]}`), perms: h[3], inode: h[4], name: h[5], rss: 0 };
+      maps.push(cur);
+    } else if (cur && line.startsWith('Rss:')) cur.rss = Number(line.match(/(\d+)/)[1]);
+  }
+  const ARENA = 64n << 20n;
+  const out = { brk: 0, arenas: 0, arenaCount: 0, other: 0 };
+  for (let i = 0; i < maps.length; i++) {
+    const m = maps[i];
+    if (m.inode !== '0' || (m.name && m.name !== '[heap]')) continue; // file-backed, stack, vdso…
+    if (m.name === '[heap]') { out.brk += m.rss; continue; }
+    const next = maps[i + 1];
+    const whole = m.start % ARENA === 0n && m.perms.startsWith('rw') &&
+      ((m.end - m.start === ARENA) || (next && next.start === m.end && next.perms === '---p' && next.end - m.start === ARENA));
+    if (whole) { out.arenas += m.rss; out.arenaCount++; } else out.other += m.rss;
+  }
+  return out;
 }
 
 /**
@@ -233,12 +283,55 @@ const expectedText = (st) => Object.entries(st.expected).map(([k, v]) => `${k} $
 
 // ---------------------------------------------------------------- 2. soak on one launch: worker
 const soak = newStats();
-const rss = { start: null, end: null, max: 0, pids: new Set() };
+const rss = { start: null, end: null, max: 0, pids: new Set(), parent: null };
+const mem = { start: null, end: null, idle: null }; // memProbe() of the worker host
 let soakMs = 0;
+const MiB = (b) => (b === undefined || b === null || Number.isNaN(b) ? 'n/a' : `${(b / 2 ** 20).toFixed(1)}`);
+
+/**
+ * The host's memory: /proc status and smaps, and its own metrics (written to `file` on SIGUSR2,
+ * runtime/cli.ts). Metrics are null if the host did not answer within 3 s.
+ */
+async function memProbe(pid, file) {
+  const status = procStatus(pid);
+  const smaps = smapsBreakdown(pid);
+  let metrics = null;
+  const before = (() => { try { return statSync(file).mtimeMs; } catch { return 0; } })();
+  try {
+    process.kill(pid, 'SIGUSR2');
+    for (let i = 0; i < 60 && metrics === null; i++) {
+      await new Promise((res) => setTimeout(res, 50));
+      try {
+        if (statSync(file).mtimeMs !== before) metrics = JSON.parse(readFileSync(file, 'utf8'));
+      } catch { /* not written yet */ }
+    }
+  } catch { /* gone */ }
+  return { status, smaps, metrics };
+}
+
+/** One line per probe: RSS split, isolates' heaps, threads. */
+function memLine(p) {
+  if (!p?.status) return 'n/a';
+  const { status: st, smaps: sm, metrics: m } = p;
+  const parts = [`VmRSS ${mib(st.rss)} (anon ${mib(st.anon)}, file ${mib(st.file)})`];
+  if (sm) parts.push(`anon: brk ${mib(sm.brk)}, ${sm.arenaCount} malloc arenas ${mib(sm.arenas)}, other ${mib(sm.other)}`);
+  if (m?.memory) {
+    const x = m.memory;
+    parts.push(`main heap ${MiB(x.main.heapUsed)}/${MiB(x.main.heapTotal)} MiB, external ${MiB(x.main.external)} MiB (ArrayBuffers ${MiB(x.main.arrayBuffers)})`);
+    parts.push(`actor threads heap ${x.actorThreads.map((t) => `${MiB(t.heapUsed)}/${MiB(t.heapTotal)}`).join(' ')} MiB, ArrayBuffers ${x.actorThreads.map((t) => MiB(t.arrayBuffers)).join(' ')} MiB`);
+    parts.push(`kernel threads ${x.kernelThreads}`);
+    if (m.idleReclaims !== undefined) parts.push(`idle reclaims ${m.idleReclaims}`);
+    parts.push(`threadsReplaced ${m.threadsReplaced}, live executions ${m.liveExecutions}, buffered ${m.bufferedBytes} B`);
+  }
+  parts.push(`OS threads ${st.threads}`);
+  return parts.join('; ');
+}
+
 if (SOAK_N > 0) {
   const s0 = Date.now();
   const stateDir = freshStateDir('vgi-soak-');
-  const duck = await openDuck('v2', { env: { NODE_OPTIONS: '' } });
+  const metricsFile = join(stateDir, 'metrics.json');
+  const duck = await openDuck('v2', { env: { NODE_OPTIONS: '', VGI_ACTORS_METRICS_FILE: metricsFile } });
   try {
     // A long idle timeout: the same worker process must serve the whole soak.
     const attached = await attachWithRetry(
@@ -247,21 +340,40 @@ if (SOAK_N > 0) {
     );
     if (!attached) throw new Error('no worker');
     await duck.query(`SELECT count(*) FROM example.buffer_input((SELECT * FROM range(10)))`);
+    // The launched process may have re-run itself with glibc's malloc settings (runtime/malloc.ts):
+    // then the host is its child, and the parent only waits for it.
+    const hostPid = () => hostPids(stateDir)[0];
     const sample = () => {
-      const pids = workerPids(stateDir);
-      for (const p of pids) rss.pids.add(p);
-      const kb = pids.map(rssKb).filter((x) => x !== null).reduce((a, b) => a + b, 0);
-      rss.max = Math.max(rss.max, kb);
-      return pids.length ? kb : null;
+      const pid = hostPid();
+      if (pid === undefined) return null;
+      rss.pids.add(pid);
+      for (const p of workerPids(stateDir)) if (p !== pid) rss.parent = procStatus(p);
+      const kb = rssKb(pid);
+      rss.max = Math.max(rss.max, kb ?? 0);
+      return kb;
     };
     rss.start = sample();
-    log(`soak: v2 over launch:, worker pid ${[...rss.pids].join(', ')}, VmRSS ${mib(rss.start)}`);
+    mem.start = await memProbe(hostPid(), metricsFile);
+    log(`soak: v2 over launch:, worker pid ${[...rss.pids].join(', ')}${rss.parent ? ` (started by its parent, VmRSS ${mib(rss.parent.rss)}, anon ${mib(rss.parent.anon)})` : ''}, ${memLine(mem.start)}`);
     const r = new Rng(mixSeed(seed, 0x50a1));
     for (let i = 0; i < SOAK_N; i++) {
       await soakQuery(duck, r, soak, 'soak v2/launch', 'v2');
-      if ((i + 1) % 100 === 0) log(`  soak ${i + 1}/${SOAK_N}: VmRSS ${mib(sample())}, ${soak.differences} differences, ${expectedTotal(soak)} expected / ${soak.unexpected} unexpected errors`);
+      if ((i + 1) % 100 === 0) {
+        const v = sample();
+        const st = procStatus(hostPid());
+        const sm = smapsBreakdown(hostPid());
+        log(`  soak ${i + 1}/${SOAK_N}: VmRSS ${mib(v)} (anon ${mib(st?.anon ?? null)}: brk ${mib(sm?.brk ?? null)}, arenas ${mib(sm?.arenas ?? null)}, other ${mib(sm?.other ?? null)}; OS threads ${st?.threads}), ${soak.differences} differences, ${expectedTotal(soak)} expected / ${soak.unexpected} unexpected errors`);
+      }
     }
     rss.end = sample();
+    mem.end = await memProbe(hostPid(), metricsFile);
+    log(`soak: end of queries: ${memLine(mem.end)}`);
+    if (IDLE_S > 0) {
+      log(`soak: idle ${IDLE_S} s (DuckDB still attached)`);
+      await new Promise((res) => setTimeout(res, IDLE_S * 1000));
+      mem.idle = await memProbe(hostPid(), metricsFile);
+      log(`soak: after idle: ${memLine(mem.idle)}`);
+    }
   } catch (e) {
     problems.push(`soak aborted: ${e.message}`);
   } finally {
@@ -272,6 +384,13 @@ if (SOAK_N > 0) {
   if (soak.differences) problems.push(`${soak.differences} differences in the soak`);
   if (soak.unexpected) problems.push(`${soak.unexpected} unexpected errors in the soak`);
   if (rss.pids.size > 1) problems.push(`the launch: worker was restarted during the soak (pids ${[...rss.pids].join(', ')})`);
+  const liveEnd = (mem.idle ?? mem.end)?.metrics?.liveExecutions;
+  if (liveEnd !== undefined && liveEnd !== 0) problems.push(`LEAK: the launch: worker has ${liveEnd} live executions after the soak`);
+  // Issue 5: RSS back near its start once idle (the idle reclaim needs 10 + 6 s; docs/design.md §5).
+  const idleKb = mem.idle?.status?.rss;
+  if (IDLE_S >= 20 && idleKb && rss.start && idleKb > rss.start + 32 * 1024) {
+    problems.push(`the launch: worker's VmRSS is not back near its start after ${IDLE_S} s idle: ${mib(rss.start)} → ${mib(idleKb)}`);
+  }
 }
 
 // ---------------------------------------------------------------- 3. in-process runtime over unix://
@@ -280,6 +399,8 @@ let metricsEnd = null;
 let metricsClosed = null;
 let inprocMs = 0;
 const selfRss = { start: 0, end: 0 };
+const selfMem = { start: null, end: null, idle: null, closed: null }; // this process: memProbe-like, with rt.metrics()
+const selfProbe = (metrics) => ({ status: procStatus(process.pid), smaps: smapsBreakdown(process.pid), metrics });
 if (INPROC_N > 0) {
   const s0 = Date.now();
   const runtimeLog = [];
@@ -294,6 +415,7 @@ if (INPROC_N > 0) {
   try {
     await Promise.all(ducks.map((d) => d.run(unixAttach('example', sock)))); // the runtime is in this process: no rebuild race
     selfRss.start = process.memoryUsage().rss;
+    selfMem.start = selfProbe(await rt.metrics());
     log(`in-process: runtime on unix://${sock}, v2 + v1 attached; metrics ${JSON.stringify(await rt.metrics())}`);
     let done = 0;
     const lanes = await Promise.allSettled(ducks.map(async (d, k) => {
@@ -309,6 +431,7 @@ if (INPROC_N > 0) {
     }));
     for (const l of lanes) if (l.status === 'rejected') problems.push(`in-process lane aborted: ${l.reason?.message ?? l.reason}`);
     selfRss.end = process.memoryUsage().rss;
+    selfMem.end = selfProbe(await rt.metrics());
     // DuckDB may send destructors a little after a query returns: give it a moment, DuckDBs still attached.
     const deadline = Date.now() + 15_000;
     for (;;) {
@@ -324,7 +447,14 @@ if (INPROC_N > 0) {
   // After the DuckDBs are gone: does closing their connections release what was left?
   await new Promise((res) => setTimeout(res, 2000));
   metricsClosed = await rt.metrics();
+  if (IDLE_S > 0) {
+    log(`in-process: idle ${IDLE_S} s`);
+    await new Promise((res) => setTimeout(res, Math.max(0, IDLE_S * 1000 - 2000)));
+    selfMem.idle = selfProbe(await rt.metrics());
+  }
   await rt.close({ drainMs: 5000 });
+  await new Promise((res) => setTimeout(res, 1000));
+  selfMem.closed = selfProbe(null);
   inprocMs = Date.now() - s0;
   if (inproc.differences) problems.push(`${inproc.differences} differences in the in-process phase`);
   if (inproc.unexpected) problems.push(`${inproc.unexpected} unexpected errors in the in-process phase`);
@@ -349,13 +479,21 @@ if (DIFF_N > 0) {
 }
 if (SOAK_N > 0) {
   console.log(`soak v2/launch:       ${soak.queries} queries, ${soak.differences} differences, errors expected ${expectedTotal(soak)} (${expectedText(soak)}), unexpected ${soak.unexpected} — ${sec(soakMs)}`);
-  console.log(`  worker host VmRSS   start ${mib(rss.start)}, end ${mib(rss.end)}, max ${mib(rss.max)} (pids ${[...rss.pids].join(', ')})`);
+  console.log(`  worker host VmRSS   start ${mib(rss.start)}, end ${mib(rss.end)}, max ${mib(rss.max)}${mem.idle ? `, after ${IDLE_S} s idle ${mib(mem.idle.status?.rss ?? null)}` : ''} (pids ${[...rss.pids].join(', ')})`);
+  if (rss.parent) console.log(`  launched parent     VmRSS ${mib(rss.parent.rss)} (anon ${mib(rss.parent.anon)}, file ${mib(rss.parent.file)}): the process DuckDB started, which re-ran itself as the host with glibc's malloc settings`);
+  console.log(`  at start            ${memLine(mem.start)}`);
+  console.log(`  end of queries      ${memLine(mem.end)}`);
+  if (mem.idle) console.log(`  after ${String(IDLE_S).padEnd(3)} s idle     ${memLine(mem.idle)}`);
 }
 if (INPROC_N > 0) {
   console.log(`in-process unix://    ${inproc.queries} queries (v2 + v1), ${inproc.differences} differences, errors expected ${expectedTotal(inproc)} (${expectedText(inproc)}), unexpected ${inproc.unexpected} — ${sec(inprocMs)}`);
   console.log(`  live actors end     liveExecutions ${metricsEnd?.liveExecutions}, bufferedBytes ${metricsEnd?.bufferedBytes} (after DuckDBs closed: ${metricsClosed?.liveExecutions} / ${metricsClosed?.bufferedBytes})`);
   console.log(`  executions          started ${metricsEnd?.executionsStarted}, ended ${metricsEnd?.executionsEnded}; connections ${metricsEnd?.connections}, requests ${metricsEnd?.requests}, finalize streams ${metricsEnd?.finalizeStreams}`);
-  console.log(`  runtime process RSS start ${mib(selfRss.start / 1024)}, end ${mib(selfRss.end / 1024)}`);
+  console.log(`  runtime process RSS start ${mib(selfRss.start / 1024)}, end ${mib(selfRss.end / 1024)} (this process: the runtime, tap's TypeScript loader and the test helpers; each DuckDB is a child process)`);
+  console.log(`  at start            ${memLine(selfMem.start)}`);
+  console.log(`  end of queries      ${memLine(selfMem.end)}`);
+  if (selfMem.idle) console.log(`  after ${String(IDLE_S).padEnd(3)} s idle     ${memLine(selfMem.idle)}`);
+  console.log(`  after rt.close()    ${memLine(selfMem.closed)}`);
 }
 console.log(`wall                  ${sec(Date.now() - t0)}`);
 if (problems.length) {

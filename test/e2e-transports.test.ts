@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { freshStateDir, openDuck } from './helpers/duckdb.js';
 import { launchAttach, nodeCommand, unixAttach } from './helpers/locations.js';
-import { CLI, workerPids } from './helpers/worker.js';
+import { CLI, hostPids, workerPids } from './helpers/worker.js';
 
 function startWorker(sock: string, idle = 0): Promise<{ child: ChildProcess; lines: string[] }> {
   const child = spawn(process.execPath, [CLI, 'serve', '--fixtures', '--unix', sock, '--idle-timeout', String(idle), '--some-unknown-flag'], {
@@ -87,9 +87,9 @@ t.test('one launch: worker serves a 1.0.0 DuckDB and a 2.0.0 DuckDB at once', as
   const attach = launchAttach('example', nodeCommand(CLI, ['serve', '--fixtures']), { stateDir, idleTimeoutSec: 3 });
   await d2.run(attach);
   await d1.run(attach);
-  t.equal(workerPids(stateDir).length, 1, 'a single launched worker process');
+  t.equal(hostPids(stateDir).length, 1, 'a single launched worker process');
   const q = `SELECT count(*), sum(range) FROM example.buffer_input((SELECT * FROM range(200000)))`;
   const [a, b, c, d] = await Promise.all([d1.query(q), d2.query(q), d1.query(q), d2.query(q)]);
   for (const r of [a, b, c, d]) t.strictSame(r.rows, [['200000', '19999900000']]);
-  t.equal(workerPids(stateDir).length, 1, 'still one worker after concurrent queries from both versions');
+  t.equal(hostPids(stateDir).length, 1, 'still one worker after concurrent queries from both versions');
 });

@@ -185,6 +185,11 @@ export class ActorPool implements ThreadOwner {
 
   get executions(): number { return this.routes.size; }
 
+  /** Asks every live thread for a full GC of its heap (the idle reclaim, runtime/runtime.ts). */
+  async reclaim(): Promise<void> {
+    await Promise.all(this.threads.map((t) => (t.alive ? t.request({ t: 'reclaim' }).catch(() => undefined) : undefined)));
+  }
+
   async close(): Promise<void> {
     this.closing = true;
     await Promise.all(this.threads.map((t) => t.worker.terminate()));

@@ -9,6 +9,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, wri
 import { createConnection, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { hostMallocEnv } from '../malloc.js';
 
 export interface HostSpec {
   /** The CLI script that serves `--unix`. */
@@ -52,7 +53,8 @@ function startHost(spec: HostSpec, sock: string, logFile: string): Promise<void>
   return new Promise((resolve, reject) => {
     const log = openSync(logFile, 'a', 0o600);
     const child = spawn(process.execPath, [spec.cli, ...spec.args, '--unix', sock, '--idle-timeout', String(spec.idleTimeoutSec)], {
-      detached: true, stdio: ['ignore', 'pipe', log], env: process.env,
+      // With glibc's thresholds fixed (runtime/malloc.ts), so the host need not run itself again.
+      detached: true, stdio: ['ignore', 'pipe', log], env: { ...process.env, ...hostMallocEnv() },
     });
     closeSync(log);
     let out = '';

@@ -38,6 +38,25 @@ export function workerPids(dir: string): number[] {
   return out;
 }
 
+/** The parent pid of `pid`, or -1 if it is gone. */
+function parentPid(pid: number): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1]);
+  } catch {
+    return -1;
+  }
+}
+
+/**
+ * The actor hosts among workerPids(dir): a host started without glibc's malloc settings re-runs
+ * itself as its own child (runtime/malloc.ts), and the parent, which only waits for it, is left out.
+ */
+export function hostPids(dir: string): number[] {
+  const pids = workerPids(dir);
+  const parents = new Set(pids.map(parentPid));
+  return pids.filter((p) => !parents.has(p));
+}
+
 export async function attachWorker(flavour: Flavour, transport: Transport, opts: WorkerOptions = {}): Promise<Attached> {
   const stateDir = freshStateDir();
   const args = ['serve', ...(opts.module ? [opts.module] : ['--fixtures']), ...(opts.threads ? ['--threads', String(opts.threads)] : []), ...(opts.args ?? [])];
