@@ -52,6 +52,17 @@ if (!argv.includes('--no-build')) {
   }
 }
 
+// Phase 3 embeds the runtime in this process: set it up as the README tells embedders to (glibc's
+// fixed malloc thresholds, runtime/malloc.ts), by running this script again with them.
+{
+  const { hostMallocEnv } = await import('../dist/runtime/malloc.js');
+  const add = hostMallocEnv();
+  if (add) {
+    const again = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1), '--no-build'], { stdio: 'inherit', env: { ...process.env, ...add } });
+    process.exit(again.status ?? 1);
+  }
+}
+
 await import('@tapjs/typescript/import'); // ts-node's ESM loader, as tap uses it
 const { openDuck, freshStateDir, FLAVOURS, DuckQueryError, DuckCrashError } = await import('../test/helpers/duckdb.ts');
 const { attachWorker, workerPids, hostPids, CLI, TRANSPORTS } = await import('../test/helpers/worker.ts');
