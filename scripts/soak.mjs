@@ -159,7 +159,7 @@ async function attachWithRetry(attach, label) {
 const rebuilt = []; // differential outcomes set aside because dist/ was rebuilt during them (distRebuildWatcher)
 
 // ---------------------------------------------------------------- 1. differential
-const diff = { run: 0, equal: 0, refused: 0, known: 0, failures: 0, ms: 0, per: [] };
+const diff = { run: 0, equal: 0, refused: 0, nativeBugs: 0, known: 0, failures: 0, ms: 0, per: [] };
 if (DIFF_N > 0) {
   const combos = FLAVOURS.flatMap((flavour) => TRANSPORTS.map((transport) => ({ flavour, transport })));
   const per = Math.ceil(DIFF_N / combos.length);
@@ -183,9 +183,9 @@ if (DIFF_N > 0) {
         },
       });
       const failures = s.failures;
-      diff.run += s.run; diff.equal += s.equal; diff.refused += s.refused; diff.known += s.known.length; diff.failures += failures.length; diff.ms += s.ms;
+      diff.run += s.run; diff.equal += s.equal; diff.refused += s.refused; diff.nativeBugs += s.nativeBugs; diff.known += s.known.length; diff.failures += failures.length; diff.ms += s.ms;
       diff.per.push(`${label} ${s.run} (${(s.ms / 1000).toFixed(0)} s)`);
-      log(`  ${label}: ${s.equal} equal, ${s.refused} refused as documented, ${s.known.length} from open issues, ${failures.length} differences${s.setAside.length ? ` (+${s.setAside.length} set aside: dist/ rebuilt mid-query)` : ''}`);
+      log(`  ${label}: ${s.equal} equal, ${s.refused} refused as documented, ${s.nativeBugs} where DuckDB's own answer is wrong (NATIVE_BUGS), ${s.known.length} from open issues, ${failures.length} differences${s.setAside.length ? ` (+${s.setAside.length} set aside: dist/ rebuilt mid-query)` : ''}`);
     } finally {
       await w.close();
     }
@@ -231,6 +231,7 @@ async function soakQuery(duck, r, st, label, flavour) {
     const c = makeCase(mixSeed(seed, 0x50a4, st.queries, label.length), { bigWeight: 0.3, tableName: 'soak_t' });
     const o = await runCase(duck, c, { label: `VGI_DIFF_SEED=${seed} ${label} soak #${st.queries}`, flavour });
     if (o.kind === 'equal' || o.kind === 'refused') return;
+    if (o.kind === 'native-bug') { st.expected["DuckDB's own answer wrong (NATIVE_BUGS)"] = (st.expected["DuckDB's own answer wrong (NATIVE_BUGS)"] ?? 0) + 1; return; }
     if (o.kind === 'worker-error' && crashCollateral(st, o.message)) {
       st.expected['collateral of crash_on_process'] = (st.expected['collateral of crash_on_process'] ?? 0) + 1;
       return;
@@ -485,7 +486,7 @@ const sec = (ms) => `${(ms / 1000).toFixed(0)} s`;
 console.log('\n=== soak figures ===');
 console.log(`seed                  VGI_DIFF_SEED=${seed}`);
 if (DIFF_N > 0) {
-  console.log(`differential          ${diff.run} queries (${diff.per.join(', ')}): ${diff.equal} equal, ${diff.refused} refused as documented, ${diff.known} from open issues, ${diff.failures} other differences — ${sec(diff.ms)}`);
+  console.log(`differential          ${diff.run} queries (${diff.per.join(', ')}): ${diff.equal} equal, ${diff.refused} refused as documented, ${diff.nativeBugs} with DuckDB's own answer wrong, ${diff.known} from open issues, ${diff.failures} other differences — ${sec(diff.ms)}`);
   if (rebuilt.length) console.log(`  set aside            ${rebuilt.length} stdio cases failed with "unknown execution_id" while dist/ was being rebuilt by other work (a relay started after a rebuild reaches a new host)`);
 }
 if (SOAK_N > 0) {
