@@ -79,11 +79,6 @@ export function messageOf(bytes: Uint8Array, bodyOffset: number, header: Header)
   return { bytes, headerType: header.headerType, bodyOffset, bodyLength: header.bodyLength, metadata: header.metadata, header };
 }
 
-/** Parses the flatbuffer header of a complete message buffer (uncached; see MessageReader). */
-export function parseMessage(bytes: Uint8Array, metaStart: number, metaLength: number): IpcMessage {
-  return messageOf(bytes, metaStart + metaLength, Header.parse(bytes.slice(metaStart, metaStart + metaLength)));
-}
-
 export function recordBatchHeader(m: IpcMessage): FbRecordBatch {
   if (m.headerType !== MessageHeader.RecordBatch) throw new ProtocolError(`expected a record batch message, got header type ${m.headerType}`);
   const rb = m.header.recordBatch();
