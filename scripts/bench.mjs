@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm run bench [-- --quick] [--runs N] [--only <config substring>] [--n 1e7] [--fn name] [--input range|table] [--quiet 0.15] [--no-build]`
 //
-// Real DuckDB (@duckdb/node-api 1.5.5 + the vgi extension, protocol 2.0.0) against the vgi-actors
+// Real DuckDB (@duckdb/node-api 1.5.5 + the vgi extension, protocol 2.0.0; and DuckDB 1.5.3, protocol
+// 1.0.0, for the vgi-actors rows marked so) against the vgi-actors
 // fixture worker and two hand-framed floor workers (bench/floor-*.mjs), over launch: and stdio.
 // One long-lived DuckDB process per configuration (ATTACH once), all open for the whole run; per
 // row one warm-up and --runs timed runs (median and range), interleaved across configurations so
@@ -70,7 +71,7 @@ async function openConfig(cfg) {
   const dir = mkdtempSync(join(tmpdir(), 'vgib-')); // short: the socket path must fit in 107 bytes
   // Idle timeouts outlast the other configurations' turns (runs are interleaved), so no worker
   // restarts between two runs of a row; the bench stops every worker itself at the end.
-  const env = { VGI_BENCH_TAG: tag, VGI_ACTORS_STATE_DIR: dir, VGI_ACTORS_HOST_IDLE_TIMEOUT: '120', NODE_OPTIONS: '' };
+  const env = { VGI_BENCH_TAG: tag, VGI_ACTORS_STATE_DIR: dir, VGI_ACTORS_HOST_IDLE_TIMEOUT: '120', NODE_OPTIONS: '', VGI_BENCH_DUCK: cfg.duck ?? 'v2' };
   const duck = await openDuck(env);
   const c = { cfg, tag, dir, duck, exclude: [duck.pid], failed: null };
   const must = async (sql) => { const r = await duck.query(sql); if (!r.ok) throw new Error(`${sql}: ${r.error}`); return r; };

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// One long-lived DuckDB (@duckdb/node-api 1.5.5 + the vgi extension) for one bench configuration.
+// One long-lived DuckDB (@duckdb/node-api 1.5.5 + the vgi extension, or with VGI_BENCH_DUCK=v1
+// @haybarn/node-api 1.5.3 + its extension) for one bench configuration.
 // stdin: one JSON command per line {id, sql}; stdout: one JSON reply per line
 // {id, ok, ms, cpuUser, cpuSys, rows | error}. cpu* is this process's own CPU time in seconds
 // (process.cpuUsage), i.e. DuckDB's, spent while the statement ran.
@@ -12,8 +13,10 @@ if (process.env.QUERY_FARM_TELEMETRY_OPT_OUT !== '1') {
   process.exit(2);
 }
 const require = createRequire(import.meta.url);
-const { DuckDBInstance } = require('@duckdb/node-api');
-const ext = require.resolve('@haybarn/ext-vgi-h1-5-5-linux-x64/package.json').replace(/package\.json$/, 'bin/vgi.duckdb_extension');
+// VGI_BENCH_DUCK=v1: DuckDB 1.5.3 + its vgi extension (protocol 1.0.0); else 1.5.5 (2.0.0).
+const v1 = process.env.VGI_BENCH_DUCK === 'v1';
+const { DuckDBInstance } = require(v1 ? '@haybarn/node-api' : '@duckdb/node-api');
+const ext = require.resolve(`@haybarn/ext-vgi-h1-5-${v1 ? 3 : 5}-linux-x64/package.json`).replace(/package\.json$/, 'bin/vgi.duckdb_extension');
 
 const send = (o) => process.stdout.write(`${JSON.stringify(o, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}\n`);
 const db = await DuckDBInstance.create(':memory:', { allow_unsigned_extensions: 'true' });

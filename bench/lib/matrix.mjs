@@ -43,6 +43,9 @@ export function configurations({ quick, cli }) {
     { id: 'floor-ack/stdio', worker: 'floor-ack', transport: 'stdio', argv: [process.execPath, FLOOR_ACK], inputs, ns, fns: ['noop_buffer'] },
     { id: 'actors/launch', worker: 'actors', transport: 'launch', argv: [process.execPath, ACTORS_CLI, 'serve', '--fixtures'], inputs, ns, fns },
     { id: 'actors/stdio', worker: 'actors', transport: 'stdio', argv: [process.execPath, ACTORS_CLI, 'serve', '--fixtures'], inputs, ns, fns },
+    // Protocol 1.0.0 (DuckDB 1.5.3). The floors speak 2.0.0 only, so these rows have no ratio.
+    { id: 'actors/launch (DuckDB 1.5.3)', worker: 'actors-v1', duck: 'v1', transport: 'launch', argv: [process.execPath, ACTORS_CLI, 'serve', '--fixtures'], inputs, ns: ns.slice(-1), fns },
+    { id: 'actors/stdio (DuckDB 1.5.3)', worker: 'actors-v1', duck: 'v1', transport: 'stdio', argv: [process.execPath, ACTORS_CLI, 'serve', '--fixtures'], inputs, ns: ns.slice(-1), fns },
     { id: 'duckdb/reference', worker: 'duckdb', transport: '-', argv: null, inputs, ns, fns: ['ref:count', 'ref:sum'] },
     // One query on every core: the same function with one and two actor + kernel threads.
     ...Object.keys(SPEEDUP_TARGET).flatMap((fn) => [1, 2].map((n) => (
