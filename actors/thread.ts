@@ -8,8 +8,6 @@ import { serializeError, type ChunksDone, type FromActor, type QueuedChunk, type
 import { Schema, tableToIPC, Table } from 'apache-arrow';
 import { collectGarbage } from './gc.js';
 
-export { collectGarbage };
-
 /** Executions holding at least this much trigger a collection when they end. */
 export const RELEASE_AFTER_BYTES = 16 << 20;
 
