@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// `node bench/cpu-split.mjs [--worker actors|floor] [--transport stdio|launch] [--runs 5] [--n 1e7]`
+// `node bench/cpu-split.mjs [--worker actors|floor] [--transport stdio|launch] [--input table|range] [--runs 5] [--n 1e7] [--node-arg=--cpu-prof …]`
 //
-// Where the CPU of one `noop_buffer` query over a TEMP TABLE (two DuckDB sink threads) goes, per
+// Where the CPU of one `noop_buffer` query over a TEMP TABLE (two DuckDB sink threads; `--input range`: one) goes, per
 // process: DuckDB, the stdio relays (or the floor's processes), the actor host, and the host's
 // threads (main, then the others by tid: the actor thread is usually the busiest). Reads
 // /proc/<pid>/stat around each query. Uses dist/ as built, copied to a private snapshot.
@@ -22,6 +22,9 @@ const { values: opts } = parseArgs({
     transport: { type: 'string', default: 'stdio' },
     runs: { type: 'string', default: '5' },
     n: { type: 'string', default: '1e7' },
+    input: { type: 'string', default: 'table' },
+    // Node flags for the worker command DuckDB runs (the stdio relays, or the launch: worker).
+    'node-arg': { type: 'string', multiple: true, default: [] },
   },
 });
 const root = fileURLToPath(new URL('../', import.meta.url));
@@ -58,12 +61,12 @@ try {
   const must = async (sql) => { const r = await duck.query(sql); if (!r.ok) throw new Error(`${sql}: ${r.error}`); return r; };
   await must('SET threads = 2');
   await must('SET vgi_worker_pool_idle_limit_seconds = 300');
-  const argv = opts.worker === 'floor' ? [process.execPath, FLOOR_ACK] : [process.execPath, join(snap, 'runtime/cli.js'), 'serve', '--fixtures'];
+  const argv = [process.execPath, ...opts['node-arg'], ...(opts.worker === 'floor' ? [FLOOR_ACK] : [join(snap, 'runtime/cli.js'), 'serve', '--fixtures'])];
   await must(launch
     ? `ATTACH 'example' AS example (TYPE vgi, LOCATION 'launch:${commandLine(argv)}', launcher_state_dir '${dir}', launcher_idle_timeout 120)`
     : `ATTACH 'example' AS example (TYPE vgi, LOCATION '${commandLine(argv)}')`);
   await must(`CREATE OR REPLACE TEMP TABLE t AS SELECT * FROM range(${Number(opts.n)})`);
-  const sql = 'SELECT count(*) FROM example.noop_buffer((SELECT * FROM t))';
+  const sql = `SELECT count(*) FROM example.noop_buffer((SELECT * FROM ${opts.input === 'range' ? `range(${Number(opts.n)})` : 't'}))`;
   await must(sql); // warm-up: starts relays and host
   for (let i = 0; i < Number(opts.runs); i++) {
     const pids = taggedPids(tag, [duck.pid]);

@@ -4,12 +4,12 @@
 // longer frame ends the connection.
 //
 // A stdio relay may switch its connection into relay mode (runtime/transports/relay-link.ts): then
-// a process request preceded by a one-way marker was already answered by the relay, and is queued
-// without a response.
+// a one-way marker announces a bundle of process calls the relay already answered
+// (runtime/wire/chunk-bundle.ts); they are queued without a response.
 import type { Readable, Writable } from 'node:stream';
 import { Socket } from 'node:net';
 import { MessageReader } from './wire/reader.js';
-import { ProtocolError, type IpcMessage } from './wire/message.js';
+import { ProtocolError, soleOwner, type IpcMessage } from './wire/message.js';
 import { decodeControl, RELAY_METHOD } from './wire/relay-control.js';
 import { RelayLink } from './transports/relay-link.js';
 import { ActorCallError } from './actors/pool.js';
@@ -18,7 +18,8 @@ import type { RuntimeCore } from './core.js';
 import { handleCatalog, isCatalogMethod } from './handlers/catalog.js';
 import { handleBind } from './handlers/bind.js';
 import { handleInit } from './handlers/init.js';
-import { handleCombine, handleDestructor, handleProcess } from './handlers/buffering.js';
+import { handleCombine, handleDestructor, handleProcess, queueOneWay } from './handlers/buffering.js';
+import { readChunkBundle } from './wire/chunk-bundle.js';
 import { resolveProtocol } from './protocol/versions.js';
 import type { ProtocolDefinition } from './protocol/types.js';
 
@@ -31,8 +32,6 @@ export interface RequestContext {
   /** [schema message, request batch message] of the request stream. */
   readonly messages: readonly IpcMessage[];
   readonly batch: IpcMessage;
-  /** A relay already answered this (process) request: queue it, write nothing. */
-  readonly oneWay?: boolean;
   /** The read buffer holding this request and nothing else: a handler may move it (see MessageReader). */
   readonly buffer: ArrayBuffer | null;
 }
@@ -94,13 +93,14 @@ export class Connection {
           if (next.oneWay) {
             // Nobody waits for an answer: a failure here cannot be reported on this request, so
             // it ends the connection (the relay exits, DuckDB sees a dead worker).
+            let n = 0;
             try {
-              await this.dispatchOneWay(next.req);
+              n = await this.dispatchOneWay(next.req);
             } catch (e) {
               this.core.log(`one-way request on ${this.label} failed, closing the connection: ${(e as Error).stack ?? e}`);
               break;
             } finally {
-              this.relay!.oneWayDone();
+              this.relay!.oneWayDone(n);
             }
           } else {
             await this.dispatch(next.req);
@@ -130,13 +130,15 @@ export class Connection {
     return { req: next, oneWay: true };
   }
 
-  private async dispatchOneWay(req: IpcMessage[]): Promise<void> {
-    const batch = req.find((m) => m.metadata.has('vgi_rpc.method'));
-    const method = batch?.metadata.get('vgi_rpc.method');
-    if (!batch || method !== 'table_buffering_process') throw new ProtocolError(`one-way request must be table_buffering_process, got ${method}`);
-    this.core.metrics.requests++;
-    const protocol = resolveProtocol(batch.metadata.get('vgi_rpc.protocol_version'), batch.metadata.get('vgi_rpc.protocol'));
-    await handleProcess({ core: this.core, conn: this, method, protocol, messages: req, batch, oneWay: true, buffer: this.reader.lastStreamBuffer });
+  /** A relay's bundle of process calls it already answered; returns how many it held. */
+  private async dispatchOneWay(req: IpcMessage[]): Promise<number> {
+    const chunks = readChunkBundle(req);
+    this.core.metrics.requests += chunks.length;
+    // The bundle's buffer moves to the actor when nothing else lies in it: the read it came in
+    // (after its marker), or the copy the reader made of a bundle that spanned reads.
+    const own = this.reader.lastStreamBuffer ?? soleOwner(req[1]!);
+    await queueOneWay(this, chunks, own);
+    return chunks.length;
   }
 
   private async dispatch(req: IpcMessage[]): Promise<void> {

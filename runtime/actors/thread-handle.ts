@@ -45,7 +45,8 @@ interface Pending { resolve(v: { value: unknown; logs: WireLog[] }): void; rejec
 // A chunk that arrived in a socket read of its own (the usual case) is moved with that read's
 // buffer: no copy on the main thread (~2–4 µs per chunk, bench/hotpath.mjs). Others (a request
 // split over reads, or sharing one with the next request, as a stdio relay's batches do) are
-// copied into one exact-size buffer per batch.
+// copied into one exact-size buffer per batch. So is a stdio relay's bundle of chunks, whose
+// buffer all of them share (handlers/buffering.ts queueOneWay).
 const POST_BATCH = 256;
 const POST_BATCH_BYTES = 4 << 20;
 const POST_DELAY_MS = 5;
@@ -231,7 +232,8 @@ export class ActorThreadHandle {
     for (const p of pending) {
       if (p.own) {
         items.push({ eid: p.eid, buffer: p.own, offset: p.input.byteOffset, length: p.input.byteLength, batchIndex: p.batchIndex });
-        transfer.push(p.own);
+        // The chunks of a relay's bundle share one buffer, queued back to back: listed once.
+        if (transfer[transfer.length - 1] !== p.own) transfer.push(p.own);
         continue;
       }
       bytes!.set(p.input, at);

@@ -5,8 +5,11 @@
 // Functions declaring `stateId: 'execution'` are answered before their actor has run the chunk
 // (runtime/actors/mailbox.ts): the answer is the execution id either way, and the queue to the
 // actor is bounded. Everything else waits for the actor's answer. Under stdio the relay answers
-// such calls itself once told to (runtime/transports/relay-link.ts): those arrive one-way.
-import type { RequestContext } from '../connection.js';
+// such calls itself once told to (runtime/transports/relay-link.ts): those arrive one-way, in
+// bundles (queueOneWay).
+import type { Connection, RequestContext } from '../connection.js';
+import type { BundledChunk } from '../wire/chunk-bundle.js';
+import type { ActorThreadHandle } from '../actors/thread-handle.js';
 import { executionKey, requestBlob } from '../wire/request.js';
 import { NestedRow } from '../wire/nested.js';
 import { RecentByBytes } from '../wire/recent.js';
@@ -37,7 +40,6 @@ export async function handleProcess(ctx: RequestContext): Promise<void> {
   const input = row.bytes('input_batch');
   if (!input) throw new ProtocolError('table_buffering_process request carries no input_batch');
   const batchIndex = row.has('batch_index') ? row.int64('batch_index') : null;
-  if (ctx.oneWay) return processOneWay(ctx, key, input, batchIndex);
   const { pool } = ctx.core;
   const thread = pool.route(key);
   const mailbox = pool.mailbox(key, () => {
@@ -82,34 +84,52 @@ export async function handleProcess(ctx: RequestContext): Promise<void> {
 }
 
 /**
- * A process call the relay already answered. The chunk is queued exactly as on the early path,
- * and the same bound applies (a full mailbox stops this connection from reading, which stops the
- * relay from reading DuckDB's pipe). It cannot fail this call: a failed or lost execution skips
- * the chunk (its combine fails anyway) and tells the relay to stop answering, so DuckDB's next
- * process call reaches the host and gets the error.
+ * A bundle of process calls a stdio relay already answered. Each chunk is queued exactly as on the
+ * early path, and the same bound applies: a full mailbox stops this connection from reading, which
+ * stops the relay from reading DuckDB's pipe (the bundle in hand is queued whole first: its calls
+ * were answered). It cannot fail those calls: a failed or lost execution skips its chunks (its
+ * combine fails anyway) and tells the relay to stop answering, so that DuckDB's next process call
+ * reaches the host and gets the error.
+ * `own`: the bundle's buffer, moved to the actor's thread when every chunk goes to the same one.
  */
-async function processOneWay(ctx: RequestContext, key: string, input: Uint8Array, batchIndex: bigint | null): Promise<void> {
-  const { pool } = ctx.core;
-  const link = ctx.conn.relay!;
-  ctx.core.metrics.chunks++;
-  const mailbox = pool.mailbox(key, () => null);
-  let thread;
-  try {
-    thread = pool.route(key);
-  } catch {
-    if (mailbox) link.revoke(mailbox);
-    return; // unknown or lost: its combine fails with the same reason
+export async function queueOneWay(conn: Connection, chunks: readonly BundledChunk[], own: ArrayBuffer | null): Promise<void> {
+  const { pool, metrics } = conn.core;
+  const link = conn.relay!;
+  metrics.chunks += chunks.length;
+  const targets: ({ key: string; mailbox: Mailbox; thread: ActorThreadHandle } | null)[] = [];
+  let thread: ActorThreadHandle | null = null;
+  let oneThread = true;
+  for (const c of chunks) {
+    const key = recentKeys.get(c.eid, executionKey);
+    const mailbox = pool.mailbox(key, () => null);
+    let t: ActorThreadHandle;
+    try {
+      t = pool.route(key);
+    } catch {
+      if (mailbox) link.revoke(mailbox);
+      targets.push(null); // unknown or lost: its combine fails with the same reason
+      continue;
+    }
+    // Only executions with a mailbox are ever announced, and an execution never loses its mailbox.
+    if (!mailbox) throw new ProtocolError(`one-way process call for ${key}, which is not acknowledged early`);
+    if (mailbox.error) { link.revoke(mailbox); targets.push(null); continue; }
+    targets.push({ key, mailbox, thread: t });
+    if (thread !== null && thread !== t) oneThread = false;
+    thread = t;
   }
-  // Only executions with a mailbox are ever announced, and an execution never loses its mailbox.
-  if (!mailbox) throw new ProtocolError(`one-way process call for ${key}, which is not acknowledged early`);
-  if (mailbox.error) { link.revoke(mailbox); return; }
-  mailbox.queued(input.byteLength);
-  thread.queueChunk(key, input, batchIndex, ctx.buffer);
-  if (mailbox.full) {
-    thread.flush();
-    await mailbox.room();
+  const move = oneThread ? own : null;
+  for (let i = 0; i < chunks.length; i++) {
+    const t = targets[i];
+    if (!t) continue;
+    t.mailbox.queued(chunks[i]!.input.byteLength);
+    t.thread.queueChunk(t.key, chunks[i]!.input, chunks[i]!.batchIndex, move);
   }
-  if (thread.due) thread.flush();
+  for (const t of targets) {
+    if (!t?.mailbox.full) continue;
+    t.thread.flush();
+    await t.mailbox.room();
+  }
+  for (const t of targets) if (t?.thread.due) t.thread.flush();
 }
 
 /** Encoded process answers of recent synchronous executions (state id = execution id). */

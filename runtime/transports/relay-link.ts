@@ -90,8 +90,9 @@ export class RelayLink implements EarlyAcker {
     void this.control.write([encodeControl({ op: 'ack', eid: key, response: mailbox.ackBytes() })]);
   }
 
-  oneWayDone(): void {
-    this.received++;
+  /** `n` one-way process calls were read from the data connection (and queued, or skipped). */
+  oneWayDone(n: number): void {
+    this.received += n;
     this.wake();
   }
 

@@ -98,9 +98,13 @@ export function schemaHeader(m: IpcMessage): FbSchema {
  * can be moved to another thread: its own buffer when it has one, else a copy.
  */
 export function ownBuffer(m: IpcMessage): ArrayBuffer {
+  return soleOwner(m) ?? m.bytes.slice().buffer;
+}
+
+/** The ArrayBuffer `m` fills from its first byte to its last (a read of its own, or a copy), else null. */
+export function soleOwner(m: IpcMessage): ArrayBuffer | null {
   const b = m.bytes;
-  if (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength) return b.buffer as ArrayBuffer;
-  return b.slice().buffer;
+  return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b.buffer as ArrayBuffer : null;
 }
 
 /** The bytes of body buffer `i` of a record batch (a view, no copy). */

@@ -110,7 +110,13 @@ export class MessageReader {
       metaLen = this.int32At(4);
       prefix = 8;
     }
-    if (metaLen === 0) { this.consume(prefix); return EOS; }
+    if (metaLen === 0) {
+      const c = this.chunks[0]!;
+      this.eosBuffer = prefix <= c.length ? c.buffer : null;
+      this.eosEnd = c.byteOffset + prefix;
+      this.consume(prefix);
+      return EOS;
+    }
     if (metaLen < 0 || metaLen > MAX_METADATA) throw new ProtocolError(`invalid IPC metadata length ${metaLen}`);
     if (this.buffered < prefix + metaLen) return MORE;
     const header = this.headers.get(this.view(prefix, metaLen), Header.parse);
@@ -154,10 +160,20 @@ export class MessageReader {
   /**
    * The read buffer the last stream of `readStream` came in, when it held that stream and nothing
    * else (the usual case: DuckDB writes a request and waits, so one socket read is one request,
-   * and Node gives every read an ArrayBuffer of its own). Nobody else refers to it, so a handler
-   * may move it to another thread instead of copying the part it needs. Else null.
+   * and Node gives every read an ArrayBuffer of its own), possibly after a one-way marker (an
+   * empty stream) at its start. Nobody else refers to it, so a handler may move it to another
+   * thread instead of copying the part it needs. Else null.
    */
   lastStreamBuffer: ArrayBuffer | null = null;
+  /** Where the last EOS lay (its read buffer and end offset), when it lay within one read. */
+  private eosBuffer: ArrayBufferLike | null = null;
+  private eosEnd = 0;
+  /**
+   * Set when the last stream was empty (a stdio relay's one-way marker) and began its read buffer:
+   * the next stream may then share that buffer and still be moved (runtime/wire/chunk-bundle.ts).
+   */
+  private markerBuffer: ArrayBufferLike | null = null;
+  private markerEnd = 0;
 
   /** Reads one whole stream: schema, batches, EOS. Returns null on a clean end of connection. */
   async readStream(): Promise<IpcMessage[] | null> {
@@ -176,6 +192,9 @@ export class MessageReader {
       }
       if (m === EOS) {
         this.lastStreamBuffer = this.soleBuffer(out);
+        const marker = out.length === 0 && this.eosBuffer !== null && this.eosEnd === 8;
+        this.markerBuffer = marker ? this.eosBuffer : null;
+        this.markerEnd = marker ? 8 : 0;
         return out;
       }
       out.push(m);
@@ -184,8 +203,11 @@ export class MessageReader {
 
   /** The buffer that holds exactly these messages (and their EOS), if there is one. */
   private soleBuffer(msgs: readonly IpcMessage[]): ArrayBuffer | null {
-    if (!this.ownsReads || msgs.length === 0 || msgs[0]!.bytes.byteOffset !== 0) return null;
+    if (!this.ownsReads || msgs.length === 0) return null;
     const b = msgs[0]!.bytes.buffer;
+    // At its start, or right after an empty stream that began the buffer (nobody holds that).
+    const start = msgs[0]!.bytes.byteOffset;
+    if (start !== 0 && !(start === this.markerEnd && b === this.markerBuffer)) return null;
     for (const m of msgs) if (m.bytes.buffer !== b) return null;
     // From its first byte to its last: the messages back to back, then the EOS (8 or 4 bytes).
     const last = msgs[msgs.length - 1]!.bytes;
