@@ -244,3 +244,27 @@ t.test('a relay that ends normally hands everything over first', async (t) => {
   t.equal((await rt.metrics()).chunks, 300);
   b.end();
 });
+
+t.test('one bundle holding chunks of executions on two threads reaches both, exactly', async (t) => {
+  // The relay bundles whatever it answered within 5 ms; were the bundle's buffer moved to the first
+  // thread, the second thread's chunks would lie in a detached buffer.
+  const rt = await createRuntime({ functions: fixtures, threads: 2, log: () => undefined });
+  const path = join(dir, `host-${socks++}.sock`);
+  await rt.listen(path);
+  t.teardown(() => rt.close());
+  const a = await FakeWorker.start(path, path);
+  const b = await FakeWorker.start(path, path);
+  const x = await a.init('buffer_input');
+  const y = await a.init('buffer_input'); // placed on the other, idle thread
+  for (const id of [x, y]) {
+    await a.call(processCall('buffer_input', id));
+    await a.announced(id);
+  }
+  const before = (await rt.metrics()).chunks;
+  for (const id of [x, y, x, y, x, y]) t.equal((await a.call(processCall('buffer_input', id))).error, null);
+  for (const id of [x, y]) t.equal((await b.call(combineCall('buffer_input', id))).error, null);
+  const m = await rt.metrics();
+  t.equal(m.chunks - before, 6, 'every answered chunk was queued');
+  t.equal(m.bufferedBytes >= 8 * 2048 * 8, true, 'both actors hold all their rows (4 chunks each)');
+  a.end(); b.end();
+});
