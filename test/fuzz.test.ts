@@ -1,6 +1,7 @@
-// Fuzz: ≥ 10,000 random and mutated request frames, each on its own connection (a frame we can
-// no longer parse ends its connection, never the worker). Afterwards the worker must still answer
-// real requests, and its memory must not have grown with the garbage.
+// Fuzz: ≥ 10,000 random and mutated request frames (stdio relay bundles among them), each on its
+// own connection (a frame we can no longer parse ends its connection, never the worker).
+// Afterwards the worker must still answer real requests, and its memory must not have grown with
+// the garbage.
 import t from 'tap';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,9 @@ import { createRuntime } from '../runtime/runtime.js';
 import { protocolFor } from '../runtime/protocol/versions.js';
 import { encodeRow } from '../runtime/protocol/encode.js';
 import { Client, requestStream } from './helpers/client.js';
+import { encodeControl, ONE_WAY_MARKER } from '../runtime/wire/relay-control.js';
+import { ChunkBundleWriter } from '../runtime/wire/chunk-bundle.js';
+import { concat } from '../runtime/wire/encode.js';
 
 const COUNT = Number(process.env.VGI_FUZZ_COUNT ?? 10_000);
 const PARALLEL = 16;
@@ -38,7 +42,16 @@ const valid: Uint8Array[] = [
     attach_opaque_data: null, transaction_opaque_data: null, resolved_secrets_provided: false, at_unit: null, at_value: null,
     copy_from: null, copy_to: null, schema_path: ['main'], argument_names: null,
   })),
+  // What a stdio relay sends on its data connection: hello, then a one-way marker and a bundle.
+  relayBundle(),
 ];
+
+function relayBundle(): Uint8Array {
+  const w = new ChunkBundleWriter();
+  w.add(Uint8Array.of(1, 2, 3, 4), new Uint8Array(64), null);
+  w.add(Uint8Array.of(5, 6, 7, 8), new Uint8Array(32), 7n);
+  return concat([encodeControl({ op: 'hello', role: 'data', token: 'fuzz' }), ONE_WAY_MARKER, ...w.take()]);
+}
 
 function mutate(): Uint8Array {
   const kind = rand(5);
@@ -86,6 +99,10 @@ t.test(`${COUNT} fuzzed frames (seed ${seed})`, async (t) => {
     await Promise.all(batch);
   }
   t.equal(sent, COUNT);
+  // The bundle path itself, unmutated: its chunks are counted, then skipped (no such executions).
+  const chunks0 = (await rt.metrics()).chunks;
+  await fire(relayBundle());
+  t.equal((await rt.metrics()).chunks - chunks0, 2, 'an intact relay bundle reaches the one-way path');
   global.gc?.();
   const after = process.memoryUsage();
   const mib = (n: number): string => `${(n / 2 ** 20).toFixed(1)} MiB`;
