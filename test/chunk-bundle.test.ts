@@ -1,11 +1,8 @@
 // The stdio relay's chunk bundles (runtime/wire/chunk-bundle.ts): what the relay writes is what the
 // host reads, anything else is refused, and a bundle's read buffer is offered for moving.
-import t, { type Test } from 'tap';
-import { createServer, Socket, type Server } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import t from 'tap';
 import { PassThrough } from 'node:stream';
+import { socketPair } from './helpers/socket-pair.js';
 import { ChunkBundleWriter, CHUNK_BUNDLE_SCHEMA, readChunkBundle } from '../runtime/wire/chunk-bundle.js';
 import { MessageReader } from '../runtime/wire/reader.js';
 import { ProtocolError, recordBatchHeader, bodyBuffer, type IpcMessage } from '../runtime/wire/message.js';
@@ -79,20 +76,6 @@ t.test('anything but a well-formed bundle is a ProtocolError', async (t) => {
   t.throws(() => readChunkBundle([schema!, { ...batch!, metadata: new Map() }]), ProtocolError, 'no method');
   t.throws(() => readChunkBundle([schema!, schema!]), ProtocolError, 'a schema where the batch belongs');
 });
-
-async function socketPair(t: Test): Promise<{ client: Socket; server: Socket }> {
-  const dir = mkdtempSync(join(tmpdir(), 'vgi-bundle-'));
-  const path = join(dir, 's.sock');
-  let accepted!: (s: Socket) => void;
-  const got = new Promise<Socket>((r) => (accepted = r));
-  const srv: Server = createServer(accepted);
-  await new Promise<void>((r) => srv.listen(path, r));
-  const client = new Socket();
-  await new Promise<void>((r) => client.connect(path, r));
-  const server = await got;
-  t.teardown(() => { client.destroy(); server.destroy(); srv.close(); rmSync(dir, { recursive: true, force: true }); });
-  return { client, server };
-}
 
 t.test('a bundle that arrives with its marker in one read offers that read buffer; other shapes do not', async (t) => {
   const { client, server } = await socketPair(t);

@@ -1,11 +1,8 @@
 // Hot-path reuse on the main thread: headers parsed once per distinct bytes (runtime/wire/recent.ts)
 // and a request's own socket-read buffer offered for moving (MessageReader.lastStreamBuffer).
-import t, { type Test } from 'tap';
-import { createServer, Socket, type Server } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import t from 'tap';
 import { PassThrough } from 'node:stream';
+import { socketPair } from './helpers/socket-pair.js';
 import { tableToIPC, tableFromArrays } from 'apache-arrow';
 import { RecentByBytes } from '../runtime/wire/recent.js';
 import { MessageReader } from '../runtime/wire/reader.js';
@@ -55,20 +52,6 @@ t.test('RecentByBytes: failures and huge keys are not kept', async (t) => {
 // ---------------------------------------------------------------- lastStreamBuffer
 
 const stream = tableToIPC(tableFromArrays({ x: Int32Array.from([1, 2, 3]) }), 'stream');
-
-async function socketPair(t: Test): Promise<{ client: Socket; server: Socket }> {
-  const dir = mkdtempSync(join(tmpdir(), 'vgi-reuse-'));
-  const path = join(dir, 's.sock');
-  let accepted!: (s: Socket) => void;
-  const got = new Promise<Socket>((r) => (accepted = r));
-  const srv: Server = createServer(accepted);
-  await new Promise<void>((r) => srv.listen(path, r));
-  const client = new Socket();
-  await new Promise<void>((r) => client.connect(path, r));
-  const server = await got;
-  t.teardown(() => { client.destroy(); server.destroy(); srv.close(); rmSync(dir, { recursive: true, force: true }); });
-  return { client, server };
-}
 
 const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 30));
 
