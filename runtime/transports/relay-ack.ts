@@ -30,9 +30,8 @@ const MAX_EXECUTIONS = 1024;
 // bundle. A bundle goes out at BATCH_BYTES, after BATCH_DELAY_MS, before any request the host must
 // answer, and when the host asks for a count. 256 KiB / 5 ms against 64 KiB / 1 ms: ~5–10% less
 // relay CPU per query in interleaved runs, host CPU and wall time within noise (docs/performance.md
-// §10). A bundle larger
-// than the socket's kernel buffer (~208 KiB for AF_UNIX) finishes from Node's buffer; DuckDB is
-// only held up at MAX_UNSENT.
+// §10). A bundle larger than the socket's kernel buffer (~208 KiB for AF_UNIX) finishes from
+// Node's buffer; DuckDB is only held up at MAX_UNSENT.
 const BATCH_BYTES = 256 << 10;
 const BATCH_DELAY_MS = 5;
 /**

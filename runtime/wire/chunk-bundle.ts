@@ -17,6 +17,7 @@ const META = new Map([['vgi_rpc.method', CHUNKS_METHOD]]);
 /** More rows than a relay ever batches (each row adds ≥ 48 bytes to a 256 KiB bundle): a bad frame. */
 const MAX_ROWS = 1 << 16;
 const pad8 = (n: number): number => (n + 7) & ~7;
+const ZEROS = new Uint8Array(8);
 
 /** Collects answered process calls on the relay until it sends them as one bundle. */
 export class ChunkBundleWriter {
@@ -80,7 +81,6 @@ export class ChunkBundleWriter {
     return parts;
   }
 }
-const ZEROS = new Uint8Array(8);
 
 export interface BundledChunk {
   readonly eid: Uint8Array;
@@ -112,7 +112,8 @@ function offsetsOf(m: IpcMessage, rb: ReturnType<typeof recordBatchHeader>, col:
  * count, and every offset. Throws ProtocolError on anything else.
  */
 export function readChunkBundle(stream: readonly IpcMessage[]): BundledChunk[] {
-  if (stream.length !== 2 || !Buffer.from(stream[0]!.bytes).equals(CHUNK_BUNDLE_SCHEMA)) {
+  const schema = stream[0]?.bytes;
+  if (stream.length !== 2 || !Buffer.from(schema!.buffer, schema!.byteOffset, schema!.byteLength).equals(CHUNK_BUNDLE_SCHEMA)) {
     throw new ProtocolError('a one-way marker must be followed by a chunk bundle');
   }
   const m = stream[1]!;

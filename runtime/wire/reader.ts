@@ -17,6 +17,8 @@ export type ReadItem = IpcMessage | typeof EOS | null; // null = end of connecti
 const MAX_METADATA = 64 << 20;
 const MAX_BODY = 2 ** 31 - 1;
 
+const EOS_LENGTH = 8;
+
 /** Sentinel of `tryNext`: the message is not complete yet. */
 const MORE = Symbol('MORE');
 
@@ -111,9 +113,9 @@ export class MessageReader {
       prefix = 8;
     }
     if (metaLen === 0) {
+      // Remembered only when the EOS begins its read buffer (see markerBuffer).
       const c = this.chunks[0]!;
-      this.eosBuffer = prefix <= c.length ? c.buffer : null;
-      this.eosEnd = c.byteOffset + prefix;
+      this.eosBuffer = prefix === 8 && c.byteOffset === 0 && c.length >= 8 ? c.buffer : null;
       this.consume(prefix);
       return EOS;
     }
@@ -165,15 +167,14 @@ export class MessageReader {
    * thread instead of copying the part it needs. Else null.
    */
   lastStreamBuffer: ArrayBuffer | null = null;
-  /** Where the last EOS lay (its read buffer and end offset), when it lay within one read. */
+  /** The read buffer the last EOS began (its bytes 0–7), if it began one. */
   private eosBuffer: ArrayBufferLike | null = null;
-  private eosEnd = 0;
   /**
-   * Set when the last stream was empty (a stdio relay's one-way marker) and began its read buffer:
-   * the next stream may then share that buffer and still be moved (runtime/wire/chunk-bundle.ts).
+   * Set when the last stream was empty (a stdio relay's one-way marker) and its EOS began its read
+   * buffer: the next stream may then follow it in that buffer and still be moved
+   * (runtime/wire/chunk-bundle.ts).
    */
   private markerBuffer: ArrayBufferLike | null = null;
-  private markerEnd = 0;
 
   /** Reads one whole stream: schema, batches, EOS. Returns null on a clean end of connection. */
   async readStream(): Promise<IpcMessage[] | null> {
@@ -192,9 +193,7 @@ export class MessageReader {
       }
       if (m === EOS) {
         this.lastStreamBuffer = this.soleBuffer(out);
-        const marker = out.length === 0 && this.eosBuffer !== null && this.eosEnd === 8;
-        this.markerBuffer = marker ? this.eosBuffer : null;
-        this.markerEnd = marker ? 8 : 0;
+        this.markerBuffer = out.length === 0 ? this.eosBuffer : null;
         return out;
       }
       out.push(m);
@@ -207,7 +206,7 @@ export class MessageReader {
     const b = msgs[0]!.bytes.buffer;
     // At its start, or right after an empty stream that began the buffer (nobody holds that).
     const start = msgs[0]!.bytes.byteOffset;
-    if (start !== 0 && !(start === this.markerEnd && b === this.markerBuffer)) return null;
+    if (start !== 0 && !(start === EOS_LENGTH && b === this.markerBuffer)) return null;
     for (const m of msgs) if (m.bytes.buffer !== b) return null;
     // From its first byte to its last: the messages back to back, then the EOS (8 or 4 bytes).
     const last = msgs[msgs.length - 1]!.bytes;
