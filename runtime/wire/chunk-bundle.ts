@@ -55,24 +55,25 @@ export class ChunkBundleWriter {
     for (let i = 0, at = 0; i < n; i++) { eidData.set(this.eids[i]!, at); at += this.eids[i]!.byteLength; }
     const indexData = new DataView(new ArrayBuffer(indexCount * 8));
     for (let i = 0, at = 0; i < n; i++) {
-      const b = this.indexes[i];
-      if (b !== null && b !== undefined) { indexData.setBigInt64(at, b, true); at += 8; }
+      const b = this.indexes[i]!;
+      if (b !== null) { indexData.setBigInt64(at, b, true); at += 8; }
     }
     const offsetBytes = (n + 1) * 4;
     const node: ColumnNode = { length: n, nullCount: 0 };
     const { prefix } = batchHeader(n, [node, node, node], [0, offsetBytes, eidBytes, 0, offsetBytes, inputBytes, 0, offsetBytes, indexCount * 8], META);
     const parts: Uint8Array[] = [CHUNK_BUNDLE_SCHEMA, prefix];
-    const padded = (b: Uint8Array): void => {
-      if (b.byteLength > 0) parts.push(b);
-      if (pad8(b.byteLength) > b.byteLength) parts.push(ZEROS.subarray(0, pad8(b.byteLength) - b.byteLength));
+    /** One body buffer, written as `pieces` back to back, then padded to 8 bytes. */
+    const buffer = (...pieces: Uint8Array[]): void => {
+      let n = 0;
+      for (const p of pieces) if (p.byteLength > 0) { parts.push(p); n += p.byteLength; }
+      if (pad8(n) > n) parts.push(ZEROS.subarray(0, pad8(n) - n));
     };
-    padded(new Uint8Array(eidOffsets.buffer));
-    padded(eidData);
-    padded(new Uint8Array(inputOffsets.buffer));
-    for (const p of this.inputs) if (p.byteLength > 0) parts.push(p);
-    if (pad8(inputBytes) > inputBytes) parts.push(ZEROS.subarray(0, pad8(inputBytes) - inputBytes));
-    padded(new Uint8Array(indexOffsets.buffer));
-    padded(new Uint8Array(indexData.buffer));
+    buffer(new Uint8Array(eidOffsets.buffer));
+    buffer(eidData);
+    buffer(new Uint8Array(inputOffsets.buffer));
+    buffer(...this.inputs);
+    buffer(new Uint8Array(indexOffsets.buffer));
+    buffer(new Uint8Array(indexData.buffer));
     parts.push(EOS_BYTES);
     this.eids = [];
     this.inputs = [];
