@@ -23,8 +23,13 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
+/** A finalize stream of an actor, as the actor sees it: something destroy must stop first. */
+export interface OpenStream { stop(reason: string): void }
+
 export class Actor {
   readonly storage = new MemoryStorage();
+  /** Finalize streams of this execution that are producing (actors/finalize.ts). */
+  readonly streams = new Set<OpenStream>();
   readonly inputSchema: Schema;
   readonly outputSchema: Schema;
   readonly arguments: Arguments;
@@ -178,10 +183,14 @@ export class Actor {
     });
   }
 
-  destroy(): void {
+  destroy(reason: string): void {
     if (this.destroyed) return;
     this.destroyed = true;
     try {
+      // Open streams are stopped first, so each onCancel still sees the state it produced from:
+      // DuckDB's destructor can overtake the cancel of a stream it stopped reading (LIMIT), since
+      // the two travel on different ports.
+      for (const s of [...this.streams]) s.stop(reason);
       this.fn.onDestroy?.(this.baseParams([]));
     } finally {
       this.storage.clear();

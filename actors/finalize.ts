@@ -4,7 +4,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { Data, RecordBatch, Schema } from 'apache-arrow';
 import type { FinalizeParams, StateId } from '../functions/api.js';
-import type { Actor } from './actor.js';
+import type { Actor, OpenStream } from './actor.js';
 import { MessageEncoder } from './codec.js';
 import { canEncodeConcat, encodeConcat } from './ipc-concat.js';
 import { canConcatBatches, concatBatches } from './concat.js';
@@ -36,8 +36,10 @@ function logMeta(l: WireLog): Map<string, string> {
   return new Map([['vgi_rpc.log_level', l.level], ['vgi_rpc.log_message', l.message]]);
 }
 
-export class FinalizeStream {
+export class FinalizeStream implements OpenStream {
   private credits = 0;
+  /** Why the execution was destroyed under this stream, if it was. */
+  private destroyedBy: string | null = null;
   private wake: (() => void) | null = null;
   private readonly abort = new AbortController();
   private readonly logs: WireLog[] = [];
@@ -65,11 +67,11 @@ export class FinalizeStream {
   ) {
     port.on('message', (m: FinalizeIn) => {
       if (m.t === 'recycle') { if (this.spare.length < SPARE_BUFFERS) this.spare.push(m.buffer); return; }
-      if (m.t === 'credit') this.credits += m.n;
-      else this.cancel();
-      const w = this.wake; this.wake = null; w?.();
+      if (m.t === 'credit') { this.credits += m.n; this.poke(); } else this.cancel();
     });
   }
+
+  private poke(): void { const w = this.wake; this.wake = null; w?.(); }
 
   private cancel(): void {
     if (this.abort.signal.aborted) return;
@@ -79,6 +81,13 @@ export class FinalizeStream {
     } catch (e) {
       this.logs.push({ level: 'ERROR', message: `onCancel failed: ${(e as Error).message}` });
     }
+    this.poke();
+  }
+
+  /** The execution is being destroyed: cancel, and end the stream with an error, not a clean end. */
+  stop(reason: string): void {
+    this.destroyedBy ??= reason;
+    this.cancel();
   }
 
   private paramsCache: FinalizeParams | null = null;
@@ -130,8 +139,16 @@ export class FinalizeStream {
     return true;
   }
 
+  private throwIfDestroyed(): void {
+    if (this.destroyedBy !== null) throw new Error(`execution was destroyed (${this.destroyedBy}) before its finalize stream ended`);
+  }
+
   async run(): Promise<void> {
+    this.actor.streams.add(this);
     try {
+      // Queued behind calls during which DuckDB destroyed the execution: its state is gone.
+      if (this.actor.destroyed) this.destroyedBy ??= 'destroyed';
+      this.throwIfDestroyed();
       const full = this.actor.outputSchema;
       const ids = this.pushdown.projectionIds;
       const program: FilterProgram | null = parseFilters(this.pushdown, full);
@@ -157,6 +174,7 @@ export class FinalizeStream {
         if (!(await this.emit(enc, outSchema, ready))) break;
       }
       if (pending.length > 0 && !this.abort.signal.aborted) await this.emit(enc, outSchema, pending);
+      this.throwIfDestroyed();
       this.drainLogs(enc);
       const tail = enc.take();
       this.send({ t: 'end', bytes: tail.byteLength > 0 ? tail : null });
@@ -170,6 +188,7 @@ export class FinalizeStream {
       }
       this.send({ t: 'error', message, bytes });
     } finally {
+      this.actor.streams.delete(this);
       this.port.close();
     }
   }

@@ -135,7 +135,7 @@ export class ActorThread {
           const a = this.actors.get(m.eid);
           this.actors.delete(m.eid);
           const held = a?.storage.bufferedBytes ?? 0;
-          a?.destroy();
+          a?.destroy(m.reason);
           // A large execution's buffers are garbage now; V8 would free them only once new external
           // memory piles up (~64 MB more), so a following query would stack on top of them.
           if (held >= RELEASE_AFTER_BYTES) setImmediate(collectGarbage);

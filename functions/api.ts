@@ -132,7 +132,10 @@ export interface TableBufferingFunction {
   combine(params: CombineParams, stateIds: StateId[]): StateId[] | Promise<StateId[]>;
   /** Produces the rows of one finalize state id. Batches must carry the output schema's types. */
   finalizeProducer(params: FinalizeParams, finalizeStateId: StateId): FinalizeOutput;
-  /** Called when DuckDB cancels a finalize stream (best effort). */
+  /**
+   * Called when DuckDB cancels a finalize stream (best effort), or when the execution ends while
+   * the stream is still open; either way before `onDestroy`, with `params.storage` intact.
+   */
   onCancel?(params: FinalizeParams, finalizeStateId: StateId): void;
   /** Called when the execution ends (destructor, failure or TTL sweep). */
   onDestroy?(params: BufferingParams): void;

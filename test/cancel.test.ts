@@ -2,7 +2,7 @@
 // hook runs, whether DuckDB stops reading (LIMIT) or a client sends a `vgi_rpc.cancel` tick
 // (vgi-protocol-1.0 §2.5). The probe function's stream never ends by itself, so a query that
 // finishes proves the stream was stopped.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,9 +56,8 @@ t.test('DuckDB stopping early (LIMIT) cancels the stream and calls onCancel', as
   t.equal((await rt.metrics()).liveExecutions, 0, 'DuckDB ended both executions');
 });
 
-t.test('a vgi_rpc.cancel tick stops the producer, calls onCancel and ends the stream with EOS', async (t) => {
-  const c = await Client.connect(sock);
-  t.teardown(() => c.socket.destroy());
+/** Drives `endless` by hand up to an open finalize stream whose output schema has been read. */
+async function openFinalize(t: Test, c: Client): Promise<{ eid: Uint8Array; ids: Uint8Array[]; ticks: MessageEncoder }> {
   // Sink init: the header names the execution; the (empty) input exchange follows.
   c.send(requestStream('init', initRequest('endless', IN, OUT, 'TABLE_BUFFERING')));
   const header = await c.read();
@@ -79,6 +78,13 @@ t.test('a vgi_rpc.cancel tick stops the producer, calls onCancel and ends the st
   c.send(ticks.take());
   const schemaMsg = await c.message();
   t.ok(schemaMsg && schemaMsg !== EOS && schemaMsg.headerType === MessageHeader.Schema, 'output schema first');
+  return { eid, ids, ticks };
+}
+
+t.test('a vgi_rpc.cancel tick stops the producer, calls onCancel and ends the stream with EOS', async (t) => {
+  const c = await Client.connect(sock);
+  t.teardown(() => c.socket.destroy());
+  const { eid, ids, ticks } = await openFinalize(t, c);
   for (let i = 0; i < 3; i++) {
     ticks.metadataBatch(new Map());
     c.send(ticks.take());
@@ -96,4 +102,35 @@ t.test('a vgi_rpc.cancel tick stops the producer, calls onCancel and ends the st
   // The connection serves the next request: the destructor ends the execution.
   t.equal((await c.call('table_buffering_destructor', destructorRequest('endless', eid))).error, null, 'destructor answered');
   t.equal((await rt.metrics()).liveExecutions, 0, 'the execution is gone');
+});
+
+t.test('a destructor that overtakes the cancel: onCancel still sees the state, the open stream ends in an error', async (t) => {
+  const c = await Client.connect(sock);
+  t.teardown(() => c.socket.destroy());
+  const { eid, ticks } = await openFinalize(t, c);
+  const tick = async () => { ticks.metadataBatch(new Map()); c.send(ticks.take()); return c.message(); };
+  for (let i = 0; i < 3; i++) {
+    const m = await tick();
+    t.ok(m && m !== EOS && m.headerType === MessageHeader.RecordBatch && !m.metadata.has('vgi_rpc.log_level'), `tick ${i + 1} answered with data`);
+  }
+  // DuckDB stopped reading this stream (LIMIT) and sent the destructor on another connection,
+  // before the stream's cancel: the runtime must cancel the stream before dropping the state.
+  const d = await Client.connect(sock);
+  t.teardown(() => d.socket.destroy());
+  t.equal((await d.call('table_buffering_destructor', destructorRequest('endless', eid))).error, null, 'destructor answered');
+  const r = await nextReport();
+  t.ok(r.aborted, 'onCancel ran with params.signal aborted');
+  t.ok(r.batches >= 3, `onCancel saw the state the producer left (${r.batches} batches)`);
+  t.equal((await rt.metrics()).liveExecutions, 0, 'the execution is gone');
+
+  // A reader still ticking gets the batches produced ahead of the destructor (the credit window),
+  // then an error: the stream was cut short, which a clean end would hide.
+  let error: string | undefined;
+  for (let i = 0; i < 4 && error === undefined; i++) {
+    const m = await tick();
+    if (m === null || m === EOS) break;
+    if (m.metadata.get('vgi_rpc.log_level') === 'EXCEPTION') error = m.metadata.get('vgi_rpc.log_message');
+  }
+  t.match(error, /execution was destroyed \(destructor\) before its finalize stream ended/, 'the stream ends in an error');
+  if (error !== undefined) t.equal(await c.message(), EOS, 'then EOS');
 });
