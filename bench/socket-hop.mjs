@@ -30,8 +30,8 @@ if (process.argv[2] === '--writer') {
   const dir = mkdtempSync(join(tmpdir(), 'vgi-hop-'));
   const path = join(dir, 'hop.sock');
   const once = () => new Promise((resolve) => {
-    let readerCpu = 0, writerCpu = null, bytes = 0;
-    const done = () => { if (writerCpu !== null && readerCpu) { server.close(); resolve({ readerCpu, writerCpu, bytes }); } };
+    let readerCpu = null, writerCpu = null, bytes = 0;
+    const done = () => { if (writerCpu !== null && readerCpu !== null) { server.close(); resolve({ readerCpu, writerCpu, bytes }); } };
     const server = createServer((sock) => {
       const c0 = process.cpuUsage();
       sock.on('data', (b) => { bytes += b.length; });
